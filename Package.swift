@@ -1,0 +1,51 @@
+// swift-tools-version: 6.1
+// Backprop: a multicore data-parallel trainer for fully connected networks.
+//
+// Targets name the architecture:
+//   CBLAS, CHDF5, CZlib  system libraries from Debian (OpenBLAS, HDF5, zlib), each
+//                        reached through a tiny shim header
+//   HDF5                 a small safe Swift wrapper over the HDF5 C library
+//   Backprop             the library: network math, the parallel engine, data, checkpoints
+//   backprop             the command-line tool, a thin layer over Backprop
+import PackageDescription
+
+let package = Package(
+    name: "Backprop",
+    products: [
+        .library(name: "Backprop", targets: ["Backprop"]),
+        .library(name: "HDF5", targets: ["HDF5"]),
+        .executable(name: "backprop", targets: ["backprop"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CBLAS",
+            pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]
+        ),
+        .systemLibrary(
+            name: "CHDF5",
+            pkgConfig: "hdf5",
+            providers: [.apt(["libhdf5-dev"])]
+        ),
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
+        .target(name: "HDF5", dependencies: ["CHDF5"]),
+        .target(name: "Backprop", dependencies: ["CBLAS", "CZlib", "HDF5"]),
+        .executableTarget(
+            name: "backprop",
+            dependencies: [
+                "Backprop",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "HDF5Tests", dependencies: ["HDF5"]),
+        .testTarget(name: "BackpropTests", dependencies: ["Backprop", "HDF5"]),
+        .testTarget(name: "CLITests", dependencies: ["backprop", "Backprop", "HDF5"]),
+    ]
+)

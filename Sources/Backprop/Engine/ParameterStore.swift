@@ -1,0 +1,73 @@
+// Owns the weights and the optimizer state, and applies an update from the
+// reduced gradient sum. Workers call `update` on disjoint ranges at once, so
+// the update is as parallel as the reduction before it.
+
+/// The flat parameter buffer (laid out by `ParameterLayout`) and its optimizer.
+public final class ParameterStore: @unchecked Sendable {
+    public let layout: ParameterLayout
+    public let optimizer: any Optimizer
+    /// L2 strength λ: J gains (λ / 2m) Σ‖W‖², biases excluded.
+    public let l2: Float
+    /// Updates applied so far.
+    public private(set) var step = 0
+
+    let parameters: UnsafeMutableBufferPointer<Float>
+    private let state: UnsafeMutableBufferPointer<Float>
+    let stateStride: Int
+    /// For each index: 1 where the parameter is a weight (regularised), 0 for a bias.
+    /// Precomputed so the update loop has no branches on the layout.
+    private let regularised: UnsafeMutableBufferPointer<Float>
+
+    public init(layout: ParameterLayout, initial: [Float], optimizer: any Optimizer, l2: Float) {
+        precondition(initial.count == layout.count, "parameter count does not match the layout")
+        self.layout = layout
+        self.optimizer = optimizer
+        self.l2 = l2
+        parameters = .allocate(capacity: layout.count)
+        _ = parameters.initialize(from: initial)
+        stateStride = layout.count
+        state = .allocate(capacity: max(1, optimizer.stateCount * layout.count))
+        state.initialize(repeating: 0)
+        regularised = .allocate(capacity: layout.count)
+        regularised.initialize(repeating: 0)
+        for range in layout.weightRanges {
+            for i in range { regularised[i] = 1 }
+        }
+    }
+
+    deinit {
+        parameters.deallocate()
+        state.deallocate()
+        regularised.deallocate()
+    }
+
+    /// A copy of the current parameters.
+    public var values: [Float] { Array(parameters) }
+
+    /// The optimizer's state, `optimizer.stateCount` buffers back to back.
+    public var optimizerState: [Float] { Array(state.prefix(optimizer.stateCount * layout.count)) }
+
+    /// Replaces the parameters, the optimizer state and the step count (for resuming).
+    public func restore(parameters values: [Float], optimizerState: [Float], step: Int) {
+        precondition(values.count == layout.count && optimizerState.count == optimizer.stateCount * layout.count)
+        _ = UnsafeMutableBufferPointer(rebasing: parameters[...]).update(from: values)
+        _ = UnsafeMutableBufferPointer(rebasing: state[0..<optimizerState.count]).update(from: optimizerState)
+        self.step = step
+    }
+
+    /// Turns the gradient sum over a minibatch of `batchSize` examples into
+    /// ∂J/∂θ = (1/m)(Σ_i ∂L_i/∂θ + λ W) in place, over `range`, and applies the
+    /// optimizer there. Call `finishStep()` once after every range is done.
+    func update(gradientSum g: UnsafeMutablePointer<Float>, batchSize m: Int, learningRate: Float, range: Range<Int>) {
+        let inverseM = 1 / Float(m), λ = l2, θ = parameters.baseAddress!, mask = regularised.baseAddress!
+        for i in range { g[i] = (g[i] + λ * mask[i] * θ[i]) * inverseM }  // ∂J/∂θ
+        optimizer.update(
+            parameters: θ, gradient: g, state: state.baseAddress!, stateStride: stateStride,
+            range: range, learningRate: learningRate, step: step + 1)
+    }
+
+    func finishStep() { step += 1 }
+
+    /// Read-only access to the parameters for a forward pass.
+    var pointer: UnsafePointer<Float> { UnsafePointer(parameters.baseAddress!) }
+}

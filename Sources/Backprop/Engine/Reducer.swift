@@ -1,0 +1,45 @@
+// Sums the micro-shards' gradient slots into slot 0 in a fixed binary-tree
+// order: at level s = 1, 2, 4, …, slot i += slot i + s for every i that is a
+// multiple of 2s. Each element is therefore summed in the same order whatever
+// the number of workers, so the sum is bitwise reproducible; and the work on
+// different index ranges is independent, so workers reduce disjoint slices in
+// parallel with no locks.
+
+enum Reducer {
+    /// Elements per block: the tree runs over one block at a time so the block
+    /// of every slot stays in cache while it is summed.
+    static let blockSize = 4096
+
+    /// slots[0][range] = Σ_{i < shardCount} slots[i][range], summed in tree order.
+    static func treeSum(_ slots: GradientSlots, shardCount: Int, range: Range<Int>) {
+        precondition(shardCount >= 1 && shardCount <= slots.count)
+        guard shardCount > 1 else { return }
+        var blockStart = range.lowerBound
+        while blockStart < range.upperBound {
+            let blockEnd = min(blockStart + blockSize, range.upperBound)
+            var s = 1
+            while s < shardCount {
+                var i = 0
+                while i + s < shardCount {
+                    let target = slots[i], source = slots[i + s]
+                    for e in blockStart..<blockEnd { target[e] += source[e] }
+                    i += 2 * s
+                }
+                s *= 2
+            }
+            blockStart = blockEnd
+        }
+    }
+
+    /// Splits 0..<count into `parts` contiguous ranges whose bounds are
+    /// multiples of 16 elements (one cache line of Float), for parallel work.
+    static func partition(count: Int, parts: Int) -> [Range<Int>] {
+        precondition(parts > 0)
+        let lines = (count + 15) / 16
+        return (0..<parts).map { p in
+            let lower = min(count, lines * p / parts * 16)
+            let upper = min(count, lines * (p + 1) / parts * 16)
+            return lower..<upper
+        }
+    }
+}

@@ -1,0 +1,112 @@
+// The data-parallel step. A minibatch of m rows is cut into micro-shards of a
+// fixed size; on Dispatch's pool, worker w takes shards w, w + W, w + 2W, …,
+// running the forward and backward pass of each into the shard's own gradient
+// slot. Then every worker takes one slice of the parameter vector, reduces the
+// slots there in tree order and applies the update there. Two barriers a step,
+// no locks, no allocation, and a result that does not depend on W.
+
+/// What one training step saw: the summed loss and hits over its minibatch.
+public struct StepResult: Sendable {
+    public var lossSum: Double
+    public var correct: Int
+    public var examples: Int
+}
+
+public final class Scheduler: @unchecked Sendable {
+    public let network: Network
+    public let store: ParameterStore
+    public let workerCount: Int
+    /// Rows per micro-shard; fixes the summation order, so it is part of what
+    /// makes two runs identical (the worker count is not).
+    public let microBatch: Int
+    /// The largest minibatch a step may take.
+    public let maxBatch: Int
+
+    private let workers: [Worker]
+    private let slots: GradientSlots
+    private let slices: [Range<Int>]
+    private let shardResults: UnsafeMutableBufferPointer<ShardResult>
+
+    public init(network: Network, store: ParameterStore, workers: Int, microBatch: Int, maxBatch: Int) {
+        precondition(workers > 0 && microBatch > 0 && maxBatch > 0)
+        BLASThreads.useCallingThreadOnly()
+        self.network = network
+        self.store = store
+        self.workerCount = workers
+        self.microBatch = microBatch
+        self.maxBatch = maxBatch
+        self.workers = (0..<workers).map { _ in Worker(network: network, capacity: microBatch) }
+        let shards = (maxBatch + microBatch - 1) / microBatch
+        slots = GradientSlots(count: shards, parameterCount: network.layout.count)
+        slices = Reducer.partition(count: network.layout.count, parts: workers)
+        shardResults = .allocate(capacity: shards)
+        shardResults.initialize(repeating: ShardResult(lossSum: 0, correct: 0))
+    }
+
+    deinit { shardResults.deallocate() }
+
+    /// One optimizer step on the examples `batch` of `dataset`.
+    ///
+    /// If the loss is not finite the parameters are left untouched and a
+    /// `DivergenceError` is thrown.
+    public func trainStep(_ dataset: Dataset, batch: UnsafeBufferPointer<Int32>, learningRate: Float) throws -> StepResult {
+        let m = batch.count
+        precondition(m > 0 && m <= maxBatch, "minibatch of \(m) rows, the scheduler was sized for \(maxBatch)")
+        let shardCount = (m + microBatch - 1) / microBatch
+        let parameters = store.pointer
+
+        // Forward and backward: each shard into its own slot.
+        parallelFor(min(workerCount, shardCount)) { w in
+            let worker = workers[w]
+            for shard in Swift.stride(from: w, to: shardCount, by: workerCount) {
+                let rows = UnsafeBufferPointer(rebasing: batch[(shard * microBatch)..<min(m, (shard + 1) * microBatch)])
+                shardResults[shard] = worker.train(dataset, rows: rows, parameters: parameters, gradient: slots[shard])
+            }
+        }
+        let result = summed(shardCount: shardCount, examples: m)
+        guard result.lossSum.isFinite else {
+            throw DivergenceError(step: store.step + 1, what: "loss")
+        }
+
+        // Reduce and update: each worker owns a slice of the parameters.
+        parallelFor(workerCount) { w in
+            let range = slices[w]
+            Reducer.treeSum(slots, shardCount: shardCount, range: range)
+            store.update(gradientSum: slots[0], batchSize: m, learningRate: learningRate, range: range)
+        }
+        store.finishStep()
+        return result
+    }
+
+    /// Loss and hits over every example of `dataset` with the current parameters.
+    public func evaluate(_ dataset: Dataset) -> StepResult {
+        let order = (0..<Int32(dataset.count)).map { $0 }
+        let shardCount = (order.count + microBatch - 1) / microBatch
+        var results = [ShardResult](repeating: ShardResult(lossSum: 0, correct: 0), count: shardCount)
+        let parameters = store.pointer
+        order.withUnsafeBufferPointer { order in
+            results.withUnsafeMutableBufferPointer { results in
+                parallelFor(min(workerCount, max(shardCount, 1))) { w in
+                    for shard in Swift.stride(from: w, to: shardCount, by: workerCount) {
+                        let rows = UnsafeBufferPointer(rebasing: order[(shard * microBatch)..<min(order.count, (shard + 1) * microBatch)])
+                        results[shard] = workers[w].forward(dataset, rows: rows, parameters: parameters)
+                    }
+                }
+            }
+        }
+        // Summed in shard order, so the figure does not depend on the worker count.
+        return results.reduce(into: StepResult(lossSum: 0, correct: 0, examples: dataset.count)) {
+            $0.lossSum += $1.lossSum
+            $0.correct += $1.correct
+        }
+    }
+
+    private func summed(shardCount: Int, examples: Int) -> StepResult {
+        var result = StepResult(lossSum: 0, correct: 0, examples: examples)
+        for shard in 0..<shardCount {
+            result.lossSum += shardResults[shard].lossSum
+            result.correct += shardResults[shard].correct
+        }
+        return result
+    }
+}

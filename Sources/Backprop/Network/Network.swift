@@ -1,0 +1,116 @@
+// The forward and backward passes of backprop-math.md in matrix form, one
+// batch of rows at a time. With row-major batches a[l]: (B, n[l]) and
+// W[l]: (n[l], n[l-1]), every matrix product is one gemm:
+//
+//     z[l]       = a[l-1] · W[l]ᵀ + b[l]                 (B, n[l])
+//     a[l]       = g[l](z[l])
+//     delta[L]   = ∂L/∂a[L] ⊙ g[L]'(z[L])                (B, n[L])
+//     delta[l-1] = (delta[l] · W[l]) ⊙ g[l-1]'(z[l-1])    (B, n[l-1])
+//     dW[l]     += delta[l]ᵀ · a[l-1]                     (n[l], n[l-1])
+//     db[l]     += Σ_rows delta[l]                        (n[l])
+//
+// The gradient buffer receives sums over the batch's examples, not means: the
+// parameter store divides by the minibatch size m once, after the workers'
+// sums are reduced, so that a sum split across workers stays exact.
+
+/// The math of one architecture, over parameter and gradient buffers laid out
+/// by `ParameterLayout`.
+public struct Network: Sendable {
+    public let architecture: Architecture
+    public let layout: ParameterLayout
+
+    public init(_ architecture: Architecture) {
+        self.architecture = architecture
+        self.layout = ParameterLayout(architecture)
+    }
+
+    /// Runs the forward pass on the first `rows` rows of `workspace.input`.
+    public func forward<S: BLASScalar>(parameters: UnsafePointer<S>, workspace: Workspace<S>, rows: Int) {
+        precondition(rows > 0 && rows <= workspace.capacity, "batch of \(rows) rows exceeds the workspace")
+        var aPrevious = UnsafePointer(workspace.input)
+        for (l, layer) in layout.layers.enumerated() {
+            let W = parameters + layer.weights.lowerBound, b = parameters + layer.biases.lowerBound
+            let z = workspace.z[l], a = workspace.a[l]
+            // z[l] = a[l-1] · W[l]ᵀ + b[l]
+            for r in 0..<rows { (z + r * layer.outputs).update(from: b, count: layer.outputs) }
+            S.gemm(.none, .transposed, m: rows, n: layer.outputs, k: layer.inputs,
+                   alpha: 1, a: aPrevious, lda: layer.inputs, b: W, ldb: layer.inputs,
+                   beta: 1, c: z, ldc: layer.outputs)
+            // a[l] = g[l](z[l])
+            architecture.activations[l].forward(z: z, a: a, rows: rows, width: layer.outputs)
+            aPrevious = UnsafePointer(a)
+        }
+    }
+
+    /// Σ over the first `rows` examples of L(a[L], y), after `forward`.
+    public func lossSum<S: BLASScalar>(workspace: Workspace<S>, rows: Int) -> Double {
+        let L = layout.layers.count - 1
+        return architecture.loss.sum(
+            a: workspace.a[L], z: workspace.z[L], y: workspace.target,
+            rows: rows, width: layout.layers[L].outputs, outputActivation: architecture.outputActivation)
+    }
+
+    /// Runs the backward pass after `forward`, writing Σ_i ∂L_i/∂θ into `gradient`.
+    ///
+    /// - Parameter accumulate: add to `gradient` (gemm beta = 1) rather than overwrite it.
+    public func backward<S: BLASScalar>(
+        parameters: UnsafePointer<S>, workspace: Workspace<S>, rows: Int,
+        gradient: UnsafeMutablePointer<S>, accumulate: Bool = false
+    ) {
+        let L = layout.layers.count - 1
+        // delta[L] = ∂L/∂a[L] ⊙ g[L]'(z[L])   (a[L] − y for the matching pairs)
+        architecture.loss.outputDelta(
+            a: workspace.a[L], z: workspace.z[L], y: workspace.target, delta: workspace.delta[L],
+            rows: rows, width: layout.layers[L].outputs, outputActivation: architecture.outputActivation)
+
+        for l in stride(from: L, through: 0, by: -1) {
+            let layer = layout.layers[l]
+            let delta = UnsafePointer(workspace.delta[l])
+            let aPrevious = UnsafePointer(l == 0 ? workspace.input : workspace.a[l - 1])
+            let dW = gradient + layer.weights.lowerBound, db = gradient + layer.biases.lowerBound
+            // dW[l] (+)= delta[l]ᵀ · a[l-1]
+            S.gemm(.transposed, .none, m: layer.outputs, n: layer.inputs, k: rows,
+                   alpha: 1, a: delta, lda: layer.outputs, b: aPrevious, ldb: layer.inputs,
+                   beta: accumulate ? 1 : 0, c: dW, ldc: layer.inputs)
+            // db[l] (+)= Σ_rows delta[l], summed in row order so the result is reproducible
+            if !accumulate { db.update(repeating: 0, count: layer.outputs) }
+            for r in 0..<rows {
+                let row = delta + r * layer.outputs
+                for j in 0..<layer.outputs { db[j] += row[j] }
+            }
+            guard l > 0 else { break }
+            // delta[l-1] = (delta[l] · W[l]) ⊙ g[l-1]'(z[l-1])
+            let W = parameters + layer.weights.lowerBound
+            let deltaPrevious = workspace.delta[l - 1]
+            S.gemm(.none, .none, m: rows, n: layer.inputs, k: layer.outputs,
+                   alpha: 1, a: delta, lda: layer.outputs, b: W, ldb: layer.inputs,
+                   beta: 0, c: deltaPrevious, ldc: layer.inputs)
+            architecture.activations[l - 1].backward(
+                delta: deltaPrevious, z: workspace.z[l - 1], a: workspace.a[l - 1],
+                rows: rows, width: layer.inputs)
+        }
+    }
+
+    /// How many of the first `rows` outputs match their targets: the arg-max
+    /// for several outputs, the 0.5 threshold for a single one.
+    public func correctCount<S: BLASScalar>(workspace: Workspace<S>, rows: Int) -> Int {
+        let width = architecture.outputWidth
+        let output = workspace.output, target = workspace.target
+        var correct = 0
+        for r in 0..<rows {
+            let o = output + r * width, y = target + r * width
+            if width == 1 {
+                if (o[0] >= 0.5) == (y[0] >= 0.5) { correct += 1 }
+            } else if argmax(o, width) == argmax(y, width) {
+                correct += 1
+            }
+        }
+        return correct
+    }
+
+    func argmax<S: BLASScalar>(_ row: UnsafePointer<S>, _ width: Int) -> Int {
+        var best = 0
+        for k in 1..<width where row[k] > row[best] { best = k }
+        return best
+    }
+}

@@ -1,0 +1,23 @@
+// The update rule that turns ∂J/∂θ into new parameters. Optimizers are separate
+// from the network: each declares how many state values it keeps per parameter
+// (momentum, moment estimates), and the parameter store owns that state.
+
+/// An update rule applied to a range of the flat parameter buffer.
+///
+/// `update` is called by several workers at once on disjoint ranges, so it must
+/// touch only the elements in its range.
+public protocol Optimizer: Sendable {
+    /// The name used on the command line and in checkpoints.
+    var name: String { get }
+    /// State values kept per parameter, e.g. 1 for SGD with momentum.
+    var stateCount: Int { get }
+    /// θ ← update(θ, g) over `range`, where g = ∂J/∂θ.
+    ///
+    /// - Parameters:
+    ///   - state: `stateCount` buffers, each laid out like the parameters.
+    ///   - step: the 1-based number of this update.
+    func update(
+        parameters: UnsafeMutablePointer<Float>, gradient: UnsafePointer<Float>,
+        state: UnsafeMutablePointer<Float>, stateStride: Int,
+        range: Range<Int>, learningRate: Float, step: Int)
+}

@@ -1,0 +1,73 @@
+// A trained (or freshly initialised) network: its architecture and parameters.
+// What a checkpoint holds at the least, and what `evaluate` and `predict` use.
+
+import Foundation
+
+/// Loss and accuracy of a model on a dataset.
+public struct Evaluation: Sendable, Equatable {
+    /// Mean loss per example (the L2 penalty not included).
+    public var loss: Double
+    public var accuracy: Double
+    public var examples: Int
+}
+
+/// An architecture and its parameters, laid out by `ParameterLayout`.
+public struct Model: Sendable, Equatable {
+    public let architecture: Architecture
+    public let parameters: [Float]
+
+    public init(architecture: Architecture, parameters: [Float]) {
+        precondition(parameters.count == ParameterLayout(architecture).count, "parameter count does not match the architecture")
+        self.architecture = architecture
+        self.parameters = parameters
+    }
+
+    /// A freshly initialised model.
+    public init(architecture: Architecture, seed: UInt64, initialization: Initialization = .auto) {
+        self.init(architecture: architecture, parameters: initialization.parameters(for: architecture, seed: seed))
+    }
+
+    /// W[l] (n[l] × n[l-1], row-major) for l = 1 … L.
+    public func weights(layer l: Int) -> ArraySlice<Float> {
+        parameters[ParameterLayout(architecture).layers[l - 1].weights]
+    }
+
+    /// b[l] for l = 1 … L.
+    public func biases(layer l: Int) -> ArraySlice<Float> {
+        parameters[ParameterLayout(architecture).layers[l - 1].biases]
+    }
+
+    /// Mean loss and accuracy over every example of `dataset`, computed in parallel.
+    public func evaluate(
+        on dataset: Dataset, workers: Int = ProcessInfo.processInfo.activeProcessorCount, microBatch: Int = 256
+    ) throws -> Evaluation {
+        try dataset.validate(for: architecture)
+        let network = Network(architecture)
+        let store = ParameterStore(layout: network.layout, initial: parameters, optimizer: SGD(), l2: 0)
+        let scheduler = Scheduler(network: network, store: store, workers: workers, microBatch: microBatch, maxBatch: microBatch)
+        let result = scheduler.evaluate(dataset)
+        return Evaluation(result, examples: dataset.count)
+    }
+
+    /// The outputs a[L] for `x` (rows × n[0], row-major): rows × n[L].
+    public func predict(_ x: [Float]) -> [Float] {
+        let width = architecture.inputWidth
+        precondition(x.count % width == 0, "x must hold whole rows of \(width) features")
+        let rows = x.count / width
+        guard rows > 0 else { return [] }
+        let network = Network(architecture)
+        let workspace = Workspace<Float>(architecture: architecture, capacity: rows)
+        x.withUnsafeBufferPointer { workspace.input.update(from: $0.baseAddress!, count: x.count) }
+        parameters.withUnsafeBufferPointer { network.forward(parameters: $0.baseAddress!, workspace: workspace, rows: rows) }
+        return Array(UnsafeBufferPointer(start: workspace.output, count: rows * architecture.outputWidth))
+    }
+}
+
+extension Evaluation {
+    init(_ result: StepResult, examples: Int) {
+        self.init(
+            loss: examples == 0 ? .nan : result.lossSum / Double(examples),
+            accuracy: examples == 0 ? .nan : Double(result.correct) / Double(examples),
+            examples: examples)
+    }
+}

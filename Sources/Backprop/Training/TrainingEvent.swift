@@ -1,0 +1,25 @@
+// What a training run reports while it runs, for progress bars and logs.
+
+/// Progress within an epoch, after a step.
+public struct StepProgress: Sendable {
+    public var epoch: Int
+    public var epochs: Int
+    /// 1-based step within the epoch, and the epoch's step count.
+    public var stepInEpoch: Int
+    public var stepsInEpoch: Int
+    /// Optimizer steps taken in all.
+    public var globalStep: Int
+    /// Running mean loss and accuracy over the epoch so far.
+    public var loss: Double
+    public var accuracy: Double
+    public var samplesPerSecond: Double
+    /// Seconds since the epoch began.
+    public var elapsed: Double
+}
+
+/// An event of a training run, in the order they happen.
+public enum TrainingEvent: Sendable {
+    case epochBegan(epoch: Int, epochs: Int, steps: Int)
+    case stepEnded(StepProgress)
+    case epochEnded(EpochRecord)
+}

@@ -1,0 +1,156 @@
+// A dataset opened for reading: its shape and element class, and reads of all of it
+// or of a block of rows, always converted to the caller's Swift element type.
+
+internal import CHDF5
+
+/// A dataset in an open `HDF5File`. Obtain one with `HDF5File.dataset(_:)`.
+///
+/// Holds its file open; `HDF5File.close()` closes it too, after which reads throw.
+public final class HDF5Dataset: @unchecked Sendable {
+    /// The path of the file the dataset is in.
+    public let file: String
+    /// The dataset's path in the file, as it was asked for.
+    public let name: String
+    /// The dataset's dimensions, row-major; `[]` for a scalar.
+    public let shape: [Int]
+    /// What the dataset stores.
+    public let elementClass: HDF5ElementClass
+
+    /// Number of elements: the product of `shape`.
+    public var count: Int { HDF5Dataspace.count(of: shape) }
+
+    /// Keeps the file alive (and so this dataset open) while the dataset is in use.
+    private let owner: HDF5File
+    private let id: hid_t
+
+    /// Takes ownership of the open dataset handle `id`.
+    init(file: HDF5File, name: String, id: hid_t, site: HDF5Site) throws {
+        self.file = file.path
+        self.name = name
+        self.owner = file
+        self.id = id
+        do {
+            let space = try site.call("H5Dget_space") { H5Dget_space(id) }
+            defer { closeHandle(space, H5Sclose) }
+            shape = try HDF5Dataspace.shape(of: space, site: site)
+            let type = try site.call("H5Dget_type") { H5Dget_type(id) }
+            defer { closeHandle(type, H5Tclose) }
+            elementClass = try HDF5ElementClass(datatype: type, site: site)
+        } catch {
+            closeHandle(id, H5Dclose)
+            throw error
+        }
+    }
+
+    deinit {
+        // A closed file has closed this dataset already.
+        if (try? owner.fileID(site)) != nil {
+            closeHandle(id, H5Dclose)
+        }
+    }
+
+    private var site: HDF5Site { HDF5Site(file: file, object: name) }
+
+    /// All elements, row-major, converted by HDF5 from the stored type to `T`
+    /// (e.g. float64 or uint8 data read as `Float`).
+    ///
+    /// - Throws: `HDF5Error` if the dataset holds strings or a non-numeric type.
+    public func read<T: HDF5Scalar>(as type: T.Type) throws -> [T] {
+        let count = self.count
+        return try [T](unsafeUninitializedCapacity: count) { buffer, initializedCount in
+            try read(into: buffer)
+            initializedCount = count
+        }
+    }
+
+    /// Reads all elements into `buffer`, converting them to `T`.
+    ///
+    /// - Throws: `HDF5Error` if `buffer.count` differs from `count` (nothing is read),
+    ///   or the dataset is not numeric.
+    public func read<T: HDF5Scalar>(into buffer: UnsafeMutableBufferPointer<T>) throws {
+        let site = self.site
+        try checkNumeric(T.self, site: site)
+        guard buffer.count == count else {
+            throw site.error("buffer holds \(buffer.count) elements but the dataset has \(count) (shape \(shape))")
+        }
+        _ = try owner.fileID(site)
+        guard count > 0 else { return }
+        try site.call("H5Dread") {
+            H5Dread(id, T.nativeType, CHDF5_S_ALL(), CHDF5_S_ALL(), CHDF5_P_DEFAULT(), buffer.baseAddress!)
+        }
+    }
+
+    /// Rows `rows` along the first dimension, converted to `T`:
+    /// `rows.count × (count / shape[0])` elements, row-major.
+    public func read<T: HDF5Scalar>(rows: Range<Int>, as type: T.Type) throws -> [T] {
+        let count = rows.count * rowLength
+        return try [T](unsafeUninitializedCapacity: count) { buffer, initializedCount in
+            try read(rows: rows, into: buffer)
+            initializedCount = count
+        }
+    }
+
+    /// Reads rows `rows` along the first dimension into `buffer`, converting them to
+    /// `T`. For loading a dataset block by block without holding all of it.
+    ///
+    /// - Throws: `HDF5Error` if the dataset is a scalar, `rows` is outside
+    ///   `0..<shape[0]`, `buffer.count` differs from `rows.count × (count / shape[0])`,
+    ///   or the dataset is not numeric.
+    public func read<T: HDF5Scalar>(rows: Range<Int>, into buffer: UnsafeMutableBufferPointer<T>) throws {
+        let site = self.site
+        try checkNumeric(T.self, site: site)
+        guard let rowCount = shape.first else { throw site.error("a scalar dataset has no rows") }
+        guard rows.lowerBound >= 0, rows.upperBound <= rowCount else {
+            throw site.error("rows \(rows.lowerBound)..<\(rows.upperBound) are outside 0..<\(rowCount)")
+        }
+        let expected = rows.count * rowLength
+        guard buffer.count == expected else {
+            throw site.error("buffer holds \(buffer.count) elements but \(rows.count) rows have \(expected)")
+        }
+        _ = try owner.fileID(site)
+        guard expected > 0 else { return }
+
+        let fileSpace = try site.call("H5Dget_space") { H5Dget_space(id) }
+        defer { closeHandle(fileSpace, H5Sclose) }
+        let start = [hsize_t(rows.lowerBound)] + shape.dropFirst().map { _ in hsize_t(0) }
+        let blockShape = [hsize_t(rows.count)] + shape.dropFirst().map { hsize_t($0) }
+        try site.call("H5Sselect_hyperslab") {
+            H5Sselect_hyperslab(fileSpace, H5S_SELECT_SET, start, nil, blockShape, nil)
+        }
+        let memorySpace = try HDF5Dataspace.create(shape: [expected], site: site)
+        defer { closeHandle(memorySpace, H5Sclose) }
+        try site.call("H5Dread") {
+            H5Dread(id, T.nativeType, memorySpace, fileSpace, CHDF5_P_DEFAULT(), buffer.baseAddress!)
+        }
+    }
+
+    /// All elements of a string dataset, fixed- or variable-length.
+    ///
+    /// - Throws: `HDF5Error` if the dataset does not hold strings.
+    public func readStrings() throws -> [String] {
+        let site = self.site
+        guard elementClass == .string else {
+            throw site.error("holds \(elementClass) data, not strings")
+        }
+        _ = try owner.fileID(site)
+        let type = try site.call("H5Dget_type") { H5Dget_type(id) }
+        defer { closeHandle(type, H5Tclose) }
+        let space = try site.call("H5Dget_space") { H5Dget_space(id) }
+        defer { closeHandle(space, H5Sclose) }
+        return try HDF5Strings.read(count: count, fileType: type, space: space, site: site, function: "H5Dread") {
+            memoryType, buffer in
+            H5Dread(id, memoryType, CHDF5_S_ALL(), CHDF5_S_ALL(), CHDF5_P_DEFAULT(), buffer)
+        }
+    }
+
+    /// Elements per row: the product of all dimensions after the first.
+    private var rowLength: Int { HDF5Dataspace.count(of: Array(shape.dropFirst())) }
+
+    /// HDF5 would refuse to convert strings or compound data to numbers anyway, but
+    /// with an obscure message; this one says what the dataset holds.
+    private func checkNumeric<T: HDF5Scalar>(_ type: T.Type, site: HDF5Site) throws {
+        guard elementClass.isNumeric else {
+            throw site.error("holds \(elementClass) data, which cannot be read as \(T.self)")
+        }
+    }
+}

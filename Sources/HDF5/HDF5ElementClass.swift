@@ -1,0 +1,76 @@
+// What kind of element a dataset or attribute stores, as read from its file datatype,
+// and the native memory type that matches a numeric class.
+
+internal import CHDF5
+
+/// The kind of element stored in a dataset or attribute.
+public enum HDF5ElementClass: Equatable, Sendable {
+    /// An integer of `bytes` bytes.
+    case integer(signed: Bool, bytes: Int)
+    /// An IEEE floating-point number of `bytes` bytes.
+    case float(bytes: Int)
+    /// A fixed- or variable-length string.
+    case string
+    /// Anything else (compound, enum, array, reference, ...); not readable here.
+    case other
+
+    /// Whether HDF5 can convert this class to any `HDF5Scalar`.
+    public var isNumeric: Bool {
+        switch self {
+        case .integer, .float: return true
+        case .string, .other: return false
+        }
+    }
+}
+
+extension HDF5ElementClass: CustomStringConvertible {
+    /// numpy's spelling (`uint8`, `float32`, ...), which is how most users know these types.
+    public var description: String {
+        switch self {
+        case .integer(let signed, let bytes): return "\(signed ? "int" : "uint")\(bytes * 8)"
+        case .float(let bytes): return "float\(bytes * 8)"
+        case .string: return "string"
+        case .other: return "unsupported type"
+        }
+    }
+}
+
+extension HDF5ElementClass {
+    /// The class of an HDF5 datatype.
+    init(datatype: hid_t, site: HDF5Site) throws {
+        let typeClass = try site.call("H5Tget_class", failsWhen: { $0 == H5T_NO_CLASS }) {
+            H5Tget_class(datatype)
+        }
+        switch typeClass {
+        case H5T_INTEGER:
+            let bytes = try site.call("H5Tget_size", failsWhen: { $0 == 0 }) { H5Tget_size(datatype) }
+            let sign = try site.call("H5Tget_sign", failsWhen: { $0 == H5T_SGN_ERROR }) { H5Tget_sign(datatype) }
+            self = .integer(signed: sign != H5T_SGN_NONE, bytes: bytes)
+        case H5T_FLOAT:
+            let bytes = try site.call("H5Tget_size", failsWhen: { $0 == 0 }) { H5Tget_size(datatype) }
+            self = .float(bytes: bytes)
+        case H5T_STRING:
+            self = .string
+        default:
+            self = .other
+        }
+    }
+
+    /// The native memory type for a numeric class. Only the classes of this module's
+    /// own `HDF5Scalar` conformances are expected here.
+    var nativeType: hid_t {
+        switch self {
+        case .float(4): return CHDF5_NATIVE_FLOAT()
+        case .float(8): return CHDF5_NATIVE_DOUBLE()
+        case .integer(true, 1): return CHDF5_NATIVE_INT8()
+        case .integer(false, 1): return CHDF5_NATIVE_UINT8()
+        case .integer(true, 2): return CHDF5_NATIVE_INT16()
+        case .integer(false, 2): return CHDF5_NATIVE_UINT16()
+        case .integer(true, 4): return CHDF5_NATIVE_INT32()
+        case .integer(false, 4): return CHDF5_NATIVE_UINT32()
+        case .integer(true, 8): return CHDF5_NATIVE_INT64()
+        case .integer(false, 8): return CHDF5_NATIVE_UINT64()
+        default: preconditionFailure("no native HDF5 type for \(self)")
+        }
+    }
+}

@@ -1,0 +1,11 @@
+// The `backprop` command: a thin layer over the Backprop library.
+
+import ArgumentParser
+
+@main
+struct BackpropCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "backprop",
+        abstract: "Train fully connected networks by backpropagation on every core, with HDF5 data and checkpoints.",
+        subcommands: [])
+}

@@ -1,0 +1,26 @@
+// Small helpers shared by the Backprop tests: synthetic datasets and buffers.
+
+@testable import Backprop
+
+/// A seeded dataset of `count` examples with `features` inputs and `classes`
+/// classes, where the class depends on the inputs so a network can learn it.
+func syntheticClassification(count: Int, features: Int, classes: Int, seed: UInt64 = 7) -> Dataset {
+    var generator = RandomGenerator(seed: seed, stream: 99)
+    var x = [Float](), labels = [Int32]()
+    for _ in 0..<count {
+        let row = (0..<features).map { _ in Float(generator.nextUniform(limit: 1)) }
+        x += row
+        let score = row.enumerated().reduce(0.0) { $0 + Double($1.element) * Double($1.offset + 1) }
+        labels.append(Int32(abs(Int((score * 3).rounded(.down))) % classes))
+    }
+    return Dataset(name: "synthetic", features: x, featureCount: features, targets: .classes(labels))
+}
+
+/// Copies `values` into a workspace buffer.
+func fill<S: BLASScalar>(_ pointer: UnsafeMutablePointer<S>, _ values: [S]) {
+    values.withUnsafeBufferPointer { pointer.update(from: $0.baseAddress!, count: values.count) }
+}
+
+func array<S>(_ pointer: UnsafeMutablePointer<S>, _ count: Int) -> [S] {
+    Array(UnsafeBufferPointer(start: pointer, count: count))
+}
