@@ -30,7 +30,8 @@ extension HDF5ElementClass: CustomStringConvertible {
         case .integer(let signed, let bytes): return "\(signed ? "int" : "uint")\(bytes * 8)"
         case .float(let bytes): return "float\(bytes * 8)"
         case .string: return "string"
-        case .other: return "unsupported type"
+        // h5py's booleans land here too: it stores them as an enum.
+        case .other: return "compound/enum/other"
         }
     }
 }

@@ -1,6 +1,7 @@
 // Small helpers shared by the Backprop tests: synthetic datasets and buffers.
 
 @testable import Backprop
+import Foundation
 
 /// A seeded dataset of `count` examples with `features` inputs and `classes`
 /// classes, where the class depends on the inputs so a network can learn it.
@@ -10,8 +11,11 @@ func syntheticClassification(count: Int, features: Int, classes: Int, seed: UInt
     for _ in 0..<count {
         let row = (0..<features).map { _ in Float(generator.nextUniform(limit: 1)) }
         x += row
-        let score = row.enumerated().reduce(0.0) { $0 + Double($1.element) * Double($1.offset + 1) }
-        labels.append(Int32(abs(Int((score * 3).rounded(.down))) % classes))
+        // The class is the arg-max of a fixed linear "teacher": learnable, not noise.
+        let scores = (0..<classes).map { k in
+            row.enumerated().reduce(0.0) { $0 + Double($1.element) * sin(Double(7 * k + $1.offset)) }
+        }
+        labels.append(Int32(scores.indices.max { scores[$0] < scores[$1] }!))
     }
     return Dataset(name: "synthetic", features: x, featureCount: features, targets: .classes(labels))
 }

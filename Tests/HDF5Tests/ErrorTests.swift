@@ -35,7 +35,7 @@ import Testing
 
     @Test func emptyFileAndDirectoryAreNotHDF5() throws {
         let empty = directory.path("empty.h5")
-        FileManager.default.createFile(atPath: empty, contents: Data())
+        _ = FileManager.default.createFile(atPath: empty, contents: Data())
         #expect(throws: HDF5Error(file: empty, message: "not an HDF5 file")) { try HDF5File(path: empty) }
         let folder = directory.path("folder.h5")
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: false)

@@ -19,18 +19,20 @@ public enum Targets: Sendable, Equatable {
 
 /// Examples and targets, ready to be gathered into batches.
 public struct Dataset: Sendable {
-    /// Where it came from, for messages (a file and a split, e.g. `data.h5:test`).
+    /// Where it came from, for messages: a file, and the split within it (`train`, `test`, …).
     public let name: String
+    public let split: String
     /// N × D features, row-major.
     public let features: [Float]
     /// D.
     public let featureCount: Int
     public let targets: Targets
 
-    public init(name: String, features: [Float], featureCount: Int, targets: Targets) {
+    public init(name: String, split: String = "train", features: [Float], featureCount: Int, targets: Targets) {
         precondition(featureCount > 0 && features.count % featureCount == 0)
         precondition(features.count / featureCount == targets.count, "features and targets differ in length")
         self.name = name
+        self.split = split
         self.features = features
         self.featureCount = featureCount
         self.targets = targets
@@ -40,7 +42,7 @@ public struct Dataset: Sendable {
     public var count: Int { features.count / featureCount }
 
     /// The examples at `rows`, in that order, as a new dataset.
-    public func subset(_ rows: [Int32], name: String? = nil) -> Dataset {
+    public func subset(_ rows: [Int32], split: String? = nil) -> Dataset {
         var x = [Float]()
         x.reserveCapacity(rows.count * featureCount)
         for r in rows {
@@ -56,7 +58,7 @@ public struct Dataset: Sendable {
             for r in rows { y.append(contentsOf: values[Int(r) * width..<(Int(r) + 1) * width]) }
             targets = .values(y, width: width)
         }
-        return Dataset(name: name ?? self.name, features: x, featureCount: featureCount, targets: targets)
+        return Dataset(name: name, split: split ?? self.split, features: x, featureCount: featureCount, targets: targets)
     }
 
     /// Checks that this data fits a network with `architecture`: the feature
@@ -64,18 +66,18 @@ public struct Dataset: Sendable {
     /// wide as the output.
     public func validate(for architecture: Architecture) throws {
         guard featureCount == architecture.inputWidth else {
-            throw DatasetError(file: name, "x has \(featureCount) features per example, but the network's input width is \(architecture.inputWidth)")
+            throw DatasetError(file: name, "\(split)/x has \(featureCount) features per example, but the network's input width is \(architecture.inputWidth)")
         }
         let width = architecture.outputWidth
         switch targets {
         case .classes(let labels):
             let limit = width == 1 ? 2 : width
             if let (row, label) = labels.enumerated().first(where: { $0.element < 0 || Int($0.element) >= limit }) {
-                throw DatasetError(file: name, "y[\(row)] = \(label) is outside the \(limit) classes of the output layer (0…\(limit - 1))")
+                throw DatasetError(file: name, "\(split)/y[\(row)] = \(label) is outside the \(limit) classes of the output layer (0…\(limit - 1))")
             }
         case .values(_, let targetWidth):
             guard targetWidth == width else {
-                throw DatasetError(file: name, "y has \(targetWidth) values per example, but the network has \(width) outputs")
+                throw DatasetError(file: name, "\(split)/y has \(targetWidth) values per example, but the network has \(width) outputs")
             }
         }
     }

@@ -1,0 +1,71 @@
+// Shows a training run to the person who started it, in the manner of Keras's
+// fit: on a terminal a progress bar per epoch (loss, accuracy, samples/s, ETA)
+// redrawn in place; otherwise one plain line per epoch, safe for log files.
+
+import Backprop
+import Foundation
+
+final class ProgressReporter {
+    let interactive: Bool
+    let quiet: Bool
+    private var lastDraw = 0.0
+    private var drewBar = false
+
+    init(interactive: Bool = Terminal.isInteractive, quiet: Bool = false) {
+        self.interactive = interactive
+        self.quiet = quiet
+    }
+
+    func handle(_ event: TrainingEvent) {
+        guard !quiet else { return }
+        switch event {
+        case .epochBegan(let epoch, let epochs, _):
+            if interactive { Terminal.write("Epoch \(epoch)/\(epochs)\n") }
+            lastDraw = 0
+        case .stepEnded(let p):
+            guard interactive else { return }
+            // Redraw at most ten times a second, and always on the last step.
+            let now = ProcessInfo.processInfo.systemUptime
+            guard now - lastDraw >= 0.1 || p.stepInEpoch == p.stepsInEpoch else { return }
+            lastDraw = now
+            Terminal.write("\r" + bar(p) + "\u{1B}[K")
+            drewBar = true
+        case .epochEnded(let record):
+            if interactive {
+                if drewBar { Terminal.write("\n") }
+                drewBar = false
+                Terminal.write("  " + summary(record) + "\n")
+            } else {
+                Terminal.write("epoch \(record.epoch) step \(record.step): " + summary(record) + "\n")
+            }
+        }
+    }
+
+    private func bar(_ p: StepProgress) -> String {
+        let width = 30
+        let done = p.stepsInEpoch == 0 ? width : width * p.stepInEpoch / p.stepsInEpoch
+        let arrow = done < width ? ">" : ""
+        let bar = String(repeating: "=", count: max(0, done - arrow.count)) + arrow + String(repeating: ".", count: width - done)
+        let remaining = p.stepInEpoch == 0 ? 0 : p.elapsed / Double(p.stepInEpoch) * Double(p.stepsInEpoch - p.stepInEpoch)
+        let counter = "\(p.stepInEpoch)/\(p.stepsInEpoch)".leftPadded(to: 2 * String(p.stepsInEpoch).count + 1)
+        let timing = p.stepInEpoch == p.stepsInEpoch ? clock(p.elapsed) : "ETA \(clock(remaining))"
+        return "\(counter) [\(bar)] \(timing) - loss: \(fixed(p.loss)) - accuracy: \(fixed(p.accuracy)) - \(Int(p.samplesPerSecond).grouped) samples/s"
+    }
+
+    func summary(_ r: EpochRecord) -> String {
+        var parts = ["loss: \(fixed(r.trainLoss))", "accuracy: \(fixed(r.trainAccuracy))"]
+        if let loss = r.testLoss, let accuracy = r.testAccuracy {
+            parts += ["test_loss: \(fixed(loss))", "test_accuracy: \(fixed(accuracy))"]
+        }
+        parts += ["\(Int(r.samplesPerSecond).grouped) samples/s", String(format: "%.1fs", r.seconds)]
+        return parts.joined(separator: " - ")
+    }
+
+    private func fixed(_ x: Double) -> String { String(format: "%.4f", x) }
+}
+
+extension String {
+    func leftPadded(to width: Int) -> String {
+        count >= width ? self : String(repeating: " ", count: width - count) + self
+    }
+}

@@ -1,0 +1,55 @@
+// `backprop evaluate CHECKPOINT DATA.h5 [--split test]`: loss and accuracy of
+// a saved model on a split of a dataset.
+
+import ArgumentParser
+import Backprop
+import Foundation
+
+struct EvaluateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "evaluate", abstract: "Print a checkpoint's loss and accuracy on a dataset split.")
+
+    @Argument(help: ArgumentHelp("A checkpoint written by backprop train.", valueName: "checkpoint.h5"))
+    var checkpoint: String
+
+    @Argument(help: ArgumentHelp("The HDF5 dataset file.", valueName: "data.h5"))
+    var data: String
+
+    @Option(help: "The split to evaluate: train, test or validation.")
+    var split = "test"
+
+    @Option(help: ArgumentHelp("Parallel workers (default: the number of cores).", valueName: "n"))
+    var workers: Int?
+
+    @Flag(help: "Print one JSON object instead of text.")
+    var json = false
+
+    func validate() throws {
+        guard ["train", "test", "validation"].contains(split) else {
+            throw ValidationError("--split must be train, test or validation; got '\(split)'")
+        }
+        if let workers, workers < 1 { throw ValidationError("--workers must be positive, got \(workers)") }
+    }
+
+    func run() throws {
+        try reportingFailures {
+            let model = try Checkpoint.read(from: checkpoint).model
+            let splits = try DatasetFile.load(data)
+            let dataset: Dataset? = switch split {
+            case "train": splits.train
+            case "validation": splits.validation
+            default: splits.test
+            }
+            guard let dataset else {
+                throw DatasetError(file: data, "has no \(split)/x and \(split)/y datasets")
+            }
+            let result = try model.evaluate(on: dataset, workers: workers ?? ProcessInfo.processInfo.activeProcessorCount)
+            if json {
+                Terminal.write("{\"split\":\"\(split)\",\"loss\":\(result.loss),\"accuracy\":\(result.accuracy),\"examples\":\(result.examples)}\n")
+            } else {
+                Terminal.write(String(format: "%@: loss %.4f - accuracy %.4f - %@ examples\n",
+                                      split, result.loss, result.accuracy, result.examples.grouped))
+            }
+        }
+    }
+}
