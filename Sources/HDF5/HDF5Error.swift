@@ -9,7 +9,8 @@
 public struct HDF5Error: Error, CustomStringConvertible, Equatable {
     /// The path of the HDF5 file.
     public let file: String
-    /// The object inside the file, e.g. `"train/x"`; `nil` for file-level errors.
+    /// The object inside the file, e.g. `"train/x"`, or for an attribute
+    /// `attribute "epoch" of /`; `nil` for file-level errors.
     public let object: String?
     /// What went wrong.
     public let message: String

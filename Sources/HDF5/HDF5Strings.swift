@@ -71,14 +71,15 @@ enum HDF5Strings {
         let memoryType = try makeVariableLengthType(characterSet: characterSet, site: site)
         defer { closeHandle(memoryType, H5Tclose) }
         var pointers = [UnsafeMutablePointer<CChar>?](repeating: nil, count: count)
-        try pointers.withUnsafeMutableBytes { buffer in
-            _ = try site.call(function) { read(memoryType, buffer.baseAddress!) }
-        }
-        // HDF5 allocated each string; it must free them too.
+        // HDF5 allocates each string and must free them too, including those of a
+        // read that failed part-way; it skips the pointers still nil.
         defer {
             _ = pointers.withUnsafeMutableBytes { buffer in
                 H5Dvlen_reclaim(memoryType, space, CHDF5_P_DEFAULT(), buffer.baseAddress!)
             }
+        }
+        try pointers.withUnsafeMutableBytes { buffer in
+            _ = try site.call(function) { read(memoryType, buffer.baseAddress!) }
         }
         return pointers.map { $0.map { String(cString: $0) } ?? "" }
     }

@@ -9,5 +9,5 @@ struct BackpropCommand: ParsableCommand {
         commandName: "backprop",
         abstract: "Train fully connected networks by backpropagation on every core, with HDF5 data and checkpoints.",
         version: "0.1.0",
-        subcommands: [TrainCommand.self, EvaluateCommand.self, ImportCommand.self])
+        subcommands: [TrainCommand.self, ResumeCommand.self, EvaluateCommand.self, ImportCommand.self])
 }

@@ -25,10 +25,16 @@ struct TrainCommand: ParsableCommand {
     @OptionGroup(title: "Training")
     var training: TrainingOptions
 
-    @Option(help: ArgumentHelp("Write the trained model here (HDF5). Replaced only when the run succeeds.", valueName: "file.h5"))
+    @Option(help: ArgumentHelp("Write checkpoints here (HDF5): at every epoch's end, every --checkpoint-every steps, and at the end. Replaced atomically, never by a failed run.", valueName: "file.h5"))
     var checkpoint: String?
 
-    @Option(help: ArgumentHelp("Append one JSON object per epoch to this file.", valueName: "file.jsonl"))
+    @Option(help: ArgumentHelp("Also write a checkpoint every n optimizer steps.", valueName: "n"))
+    var checkpointEvery: Int?
+
+    @Option(help: ArgumentHelp("Also keep the last n checkpoints as FILE.step-NNNNNN.h5, and the best by held-out loss as FILE.best.h5.", valueName: "n"))
+    var keep = 0
+
+    @Option(help: ArgumentHelp("Write one JSON object per epoch to this file.", valueName: "file.jsonl"))
     var log: String?
 
     @Flag(name: .shortAndLong, help: "Print only the final result.")
@@ -36,6 +42,14 @@ struct TrainCommand: ParsableCommand {
 
     @Flag(name: .shortAndLong, help: "Also print the BLAS kernels and engine settings.")
     var verbose = false
+
+    func validate() throws {
+        if let checkpointEvery, checkpointEvery < 1 { throw ValidationError("--checkpoint-every must be positive, got \(checkpointEvery)") }
+        if keep < 0 { throw ValidationError("--keep must be 0 or more, got \(keep)") }
+        if checkpoint == nil && (checkpointEvery != nil || keep > 0) {
+            throw ValidationError("--checkpoint-every and --keep need --checkpoint FILE")
+        }
+    }
 
     func run() throws {
         try reportingFailures {
@@ -47,32 +61,14 @@ struct TrainCommand: ParsableCommand {
             let trainer = try Trainer(
                 architecture: architecture, configuration: configuration, train: splits.train, test: splits.test)
             if !quiet { printHeader(trainer, splits: splits) }
-
-            let metricsLog = try log.map { try MetricsLog(path: $0) }
-            let reporter = ProgressReporter(quiet: quiet)
-            try trainer.fit { event in
-                reporter.handle(event)
-                if case .epochEnded(let record) = event { try metricsLog?.append(record) }
+            let checkpointer = checkpoint.map {
+                Checkpointer(path: $0, everySteps: checkpointEvery, keep: keep, dataset: absolutePath(data), log: log.map(absolutePath))
             }
-            try finish(trainer, splits: splits)
+            try TrainingSession(
+                trainer: trainer, test: splits.test, checkpointer: checkpointer,
+                log: try log.map { try MetricsLog(path: $0) }, reporter: ProgressReporter(quiet: quiet)
+            ).run()
         }
-    }
-
-    private func finish(_ trainer: Trainer, splits: DatasetSplits) throws {
-        if let checkpoint {
-            try Checkpoint(
-                model: trainer.model, configuration: trainer.configuration,
-                history: trainer.history, globalStep: trainer.globalStep
-            ).write(to: checkpoint)
-        }
-        if let test = splits.test {
-            let result = trainer.history.last.flatMap { record in
-                record.step == trainer.globalStep ? (record.testLoss!, record.testAccuracy!) : nil
-            } ?? { let e = try? trainer.evaluate(test); return (e?.loss ?? .nan, e?.accuracy ?? .nan) }()
-            Terminal.write(String(format: "test accuracy: %.4f (loss %.4f) on %@ examples after %@ steps\n",
-                                  result.1, result.0, test.count.grouped, trainer.globalStep.grouped))
-        }
-        if let checkpoint, !quiet { Terminal.write("checkpoint: \(checkpoint)\n") }
     }
 
     private func printHeader(_ trainer: Trainer, splits: DatasetSplits) {
@@ -90,6 +86,11 @@ struct TrainCommand: ParsableCommand {
             Terminal.write("engine: micro-batch \(c.microBatch), \(trainer.stepsPerEpoch) steps/epoch, BLAS \(BLASThreads.configuration) (kernels: \(BLASThreads.coreName))\n")
         }
     }
+}
+
+/// `path` made absolute, so a checkpoint finds its data from any directory.
+func absolutePath(_ path: String) -> String {
+    path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
 }
 
 /// Fails early, before any training, if `path` could not be written at the end.

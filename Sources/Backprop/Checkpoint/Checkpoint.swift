@@ -1,31 +1,59 @@
-// A checkpoint: the model, the settings that trained it and the metrics so
-// far, in one HDF5 file that h5py reads. README documents the layout:
+// A checkpoint: the whole state of a training run (or just a model), in one
+// HDF5 file that h5py reads. README documents the layout:
 //
-//   /                      format = "backprop-checkpoint", format_version
-//   /model                 layer_sizes, activations, leaky_slopes, loss (attributes)
-//   /model/layer{l}/W      float32 n[l] × n[l-1]     for l = 1 … L
-//   /model/layer{l}/b      float32 n[l]
-//   /training              the settings (attributes), global_step, epochs_done
-//   /history/{metric}      one float64 value per epoch record
+//   /                              format = "backprop-checkpoint", format_version
+//   /model                         layer_sizes, activations, leaky_slopes, loss (attributes)
+//   /model/layer{l}/W, b           float32 n[l] × n[l-1] and n[l], for l = 1 … L
+//   /optimizer                     name, state_names (attributes)
+//   /optimizer/{state}/layer{l}/W, b   the optimizer's per-parameter state, same shapes
+//   /training                      every setting, the dataset path, the position (attributes)
+//   /training/epoch_order          int32: the row order of the epoch under way (empty between epochs)
+//   /history/{metric}              float64, one value per completed epoch
 
-import HDF5
-
-/// A model with the training settings and history that produced it.
+/// A model, with the settings and state of the run that trained it when there was one.
 public struct Checkpoint: Sendable {
     /// The newest layout this version writes and reads.
     public static let formatVersion = 1
     public static let formatName = "backprop-checkpoint"
 
-    public var model: Model
-    /// The settings of the run that wrote it, when it came from training.
+    public var architecture: Architecture
+    /// The settings of the run; nil for a checkpoint that holds only a model.
     public var configuration: TrainingConfiguration?
-    public var history: [EpochRecord]
-    public var globalStep: Int
+    /// Parameters, optimizer state, position and history.
+    public var state: TrainingState
+    /// The training data's path, so `resume` can find it.
+    public var dataset: String?
+    /// The `--log` file of the run, so `resume` continues it.
+    public var log: String?
+    /// The run's checkpoint policy, so `resume` keeps it.
+    public var checkpointEvery: Int?
+    public var keep: Int
 
-    public init(model: Model, configuration: TrainingConfiguration? = nil, history: [EpochRecord] = [], globalStep: Int = 0) {
-        self.model = model
+    public init(
+        architecture: Architecture, configuration: TrainingConfiguration?, state: TrainingState,
+        dataset: String? = nil, log: String? = nil, checkpointEvery: Int? = nil, keep: Int = 0
+    ) {
+        precondition(state.parameters.count == ParameterLayout(architecture).count)
+        self.architecture = architecture
         self.configuration = configuration
-        self.history = history
-        self.globalStep = globalStep
+        self.state = state
+        self.dataset = dataset
+        self.log = log
+        self.checkpointEvery = checkpointEvery
+        self.keep = keep
     }
+
+    /// A checkpoint that holds only `model`.
+    public init(model: Model) {
+        self.init(architecture: model.architecture, configuration: nil,
+                  state: TrainingState(parameters: model.parameters, optimizerState: []))
+    }
+
+    /// The checkpoint of `trainer`'s run as it stands.
+    public init(trainer: Trainer, dataset: String? = nil, log: String? = nil, checkpointEvery: Int? = nil, keep: Int = 0) {
+        self.init(architecture: trainer.architecture, configuration: trainer.configuration,
+                  state: trainer.state, dataset: dataset, log: log, checkpointEvery: checkpointEvery, keep: keep)
+    }
+
+    public var model: Model { Model(architecture: architecture, parameters: state.parameters) }
 }

@@ -14,110 +14,165 @@ extension Checkpoint {
         }
         defer { file.close() }
         do {
-            return try read(file)
+            return try CheckpointReader(file: file).read()
         } catch let error as HDF5Error {
             let object = error.object.map { "\($0): " } ?? ""
             throw CheckpointError(file: path, "damaged or incomplete checkpoint: \(object)\(error.message)")
         }
     }
+}
 
-    private static func read(_ file: HDF5File) throws -> Checkpoint {
-        let path = file.path
-        guard file.hasAttribute("format"), try file.stringAttribute("format") == formatName else {
-            throw CheckpointError(file: path, "not a Backprop checkpoint (no format = \"\(formatName)\" attribute)")
+/// Reads the pieces of one open checkpoint file.
+private struct CheckpointReader {
+    let file: HDF5File
+    var path: String { file.path }
+
+    func fail(_ message: String) -> CheckpointError { CheckpointError(file: path, message) }
+
+    func read() throws -> Checkpoint {
+        guard file.hasAttribute("format"), try file.stringAttribute("format") == Checkpoint.formatName else {
+            throw fail("not a Backprop checkpoint (no format = \"\(Checkpoint.formatName)\" attribute)")
         }
         let version = try file.intAttribute("format_version")
-        guard version <= formatVersion else {
-            throw CheckpointError(file: path, "written in checkpoint format \(version), newer than this backprop reads (\(formatVersion)); upgrade backprop")
+        guard version <= Checkpoint.formatVersion else {
+            throw fail("written in checkpoint format \(version), newer than this backprop reads (\(Checkpoint.formatVersion)); upgrade backprop")
         }
-        let model = try readModel(file)
-        var checkpoint = Checkpoint(model: model)
-        checkpoint.globalStep = try file.intAttribute("global_step", of: "training")
-        checkpoint.configuration = try readConfiguration(file)
-        checkpoint.history = try readHistory(file)
-        return checkpoint
+        let architecture = try readArchitecture()
+        let parameters = try readLayers(under: "model", architecture: architecture)
+        guard file.contains("training") else { throw fail("missing group training") }
+        let configuration = try readConfiguration()
+        var state = TrainingState(parameters: parameters, optimizerState: [])
+        state.globalStep = try file.intAttribute("global_step", of: "training")
+        var dataset: String?, log: String?, checkpointEvery: Int?, keep = 0
+        if let configuration {
+            state.optimizerState = try readOptimizerState(configuration.optimizer, architecture: architecture)
+            let t = "training"
+            state.epochsDone = try file.intAttribute("epochs_done", of: t)
+            state.stepInEpoch = try file.intAttribute("step_in_epoch", of: t)
+            state.epochLossSum = try file.doubleAttribute("epoch_loss_sum", of: t)
+            state.epochCorrect = try file.intAttribute("epoch_correct", of: t)
+            state.epochExamples = try file.intAttribute("epoch_examples", of: t)
+            state.epochSeconds = try file.doubleAttribute("epoch_seconds", of: t)
+            state.epochOrder = try file.dataset("training/epoch_order").read(as: Int32.self)
+            guard state.epochsDone >= 0, state.stepInEpoch >= 0, state.globalStep >= 0,
+                  (state.stepInEpoch == 0) == state.epochOrder.isEmpty else {
+                throw fail("training position is inconsistent (epochs_done \(state.epochsDone), step_in_epoch \(state.stepInEpoch), \(state.epochOrder.count) rows in epoch_order)")
+            }
+            state.history = try readHistory()
+            dataset = file.hasAttribute("dataset", on: t) ? try file.stringAttribute("dataset", of: t) : nil
+            log = file.hasAttribute("log", on: t) ? try file.stringAttribute("log", of: t) : nil
+            let every = try file.intAttribute("checkpoint_every", of: t)
+            checkpointEvery = every > 0 ? every : nil
+            keep = max(0, try file.intAttribute("keep", of: t))
+        }
+        return Checkpoint(architecture: architecture, configuration: configuration, state: state, dataset: dataset, log: log,
+                          checkpointEvery: checkpointEvery, keep: keep)
     }
 
-    private static func readModel(_ file: HDF5File) throws -> Model {
-        let path = file.path
-        guard file.contains("model") else { throw CheckpointError(file: path, "no model group") }
+    func readArchitecture() throws -> Architecture {
+        guard file.contains("model") else { throw fail("missing group model") }
         let sizes = try file.intsAttribute("layer_sizes", of: "model")
         let names = try file.stringsAttribute("activations", of: "model")
         let slopes = try file.doublesAttribute("leaky_slopes", of: "model")
         let lossName = try file.stringAttribute("loss", of: "model")
         guard names.count == slopes.count else {
-            throw CheckpointError(file: path, "model has \(names.count) activations but \(slopes.count) leaky slopes")
+            throw fail("model has \(names.count) activations but \(slopes.count) leaky slopes")
         }
         let activations = try zip(names, slopes).map { name, slope in
             guard let activation = Activation(name: name, leakySlope: slope) else {
-                throw CheckpointError(file: path, "unknown activation '\(name)' in model/activations")
+                throw fail("unknown activation '\(name)' in model/activations")
             }
             return activation
         }
-        guard let loss = Loss(name: lossName) else {
-            throw CheckpointError(file: path, "unknown loss '\(lossName)' in model/loss")
-        }
-        let architecture: Architecture
+        guard let loss = Loss(name: lossName) else { throw fail("unknown loss '\(lossName)' in model/loss") }
         do {
-            architecture = try Architecture(layerSizes: sizes, activations: activations, loss: loss)
+            return try Architecture(layerSizes: sizes, activations: activations, loss: loss)
         } catch let error as ConfigurationError {
-            throw CheckpointError(file: path, "model attributes do not describe a network: \(error.message)")
+            throw fail("model attributes do not describe a network: \(error.message)")
         }
-        let layout = ParameterLayout(architecture)
-        var parameters = [Float](repeating: 0, count: layout.count)
-        for (index, layer) in layout.layers.enumerated() {
-            for (name, range, shape) in [("W", layer.weights, [layer.outputs, layer.inputs]), ("b", layer.biases, [layer.outputs])] {
-                let object = "model/layer\(index + 1)/\(name)"
-                guard file.contains(object) else { throw CheckpointError(file: path, "missing dataset \(object)") }
-                let dataset = try file.dataset(object)
-                guard dataset.shape == shape else {
-                    throw CheckpointError(file: path, "\(object) has shape \(dataset.shape); expected \(shape) for layers \(sizes)")
-                }
-                let values = try dataset.read(as: Float.self)
-                if let bad = values.firstIndex(where: { !$0.isFinite }) {
-                    throw CheckpointError(file: path, "\(object) element \(bad) is \(values[bad]); expected finite parameters")
-                }
-                parameters.replaceSubrange(range, with: values)
-            }
-        }
-        return Model(architecture: architecture, parameters: parameters)
     }
 
-    private static func readConfiguration(_ file: HDF5File) throws -> TrainingConfiguration? {
-        guard file.hasAttribute("learning_rate", on: "training") else { return nil }
+    /// Reads `group/layer{l}/W` and `b` into one flat buffer, checking every shape and value.
+    func readLayers(under group: String, architecture: Architecture) throws -> [Float] {
+        let layout = ParameterLayout(architecture)
+        var values = [Float](repeating: 0, count: layout.count)
+        for (index, layer) in layout.layers.enumerated() {
+            for (name, range, shape) in [("W", layer.weights, [layer.outputs, layer.inputs]), ("b", layer.biases, [layer.outputs])] {
+                let object = "\(group)/layer\(index + 1)/\(name)"
+                guard file.contains(object) else { throw fail("missing dataset \(object)") }
+                let dataset = try file.dataset(object)
+                guard dataset.shape == shape else {
+                    throw fail("\(object) has shape \(dataset.shape); expected \(shape) for layers \(architecture.layerSizes)")
+                }
+                let read = try dataset.read(as: Float.self)
+                if let bad = read.firstIndex(where: { !$0.isFinite }) {
+                    throw fail("\(object) element \(bad) is \(read[bad]); expected finite values")
+                }
+                values.replaceSubrange(range, with: read)
+            }
+        }
+        return values
+    }
+
+    func readOptimizerState(_ optimizer: any Optimizer, architecture: Architecture) throws -> [Float] {
+        guard file.contains("optimizer") else { throw fail("missing group optimizer") }
+        let names = try file.stringsAttribute("state_names", of: "optimizer")
+        guard names == optimizer.stateNames else {
+            throw fail("optimizer state \(names) does not match \(optimizer.name)'s \(optimizer.stateNames)")
+        }
+        return try names.flatMap { try readLayers(under: "optimizer/\($0)", architecture: architecture) }
+    }
+
+    func readConfiguration() throws -> TrainingConfiguration? {
+        let t = "training"
+        guard file.hasAttribute("learning_rate", on: t) else { return nil }
         var c = TrainingConfiguration()
-        c.learningRate = try file.doubleAttribute("learning_rate", of: "training")
-        c.momentum = try file.doubleAttribute("momentum", of: "training")
-        c.nesterov = try file.intAttribute("nesterov", of: "training") != 0
-        c.l2 = try file.doubleAttribute("l2", of: "training")
-        c.batchSize = try file.intAttribute("batch_size", of: "training")
-        c.microBatch = try file.intAttribute("micro_batch", of: "training")
-        c.epochs = try file.intAttribute("epochs", of: "training")
-        guard let seed = UInt64(try file.stringAttribute("seed", of: "training")) else {
-            throw CheckpointError(file: file.path, "training/seed is not an unsigned integer")
+        c.learningRate = try file.doubleAttribute("learning_rate", of: t)
+        c.momentum = try file.doubleAttribute("momentum", of: t)
+        c.nesterov = try file.intAttribute("nesterov", of: t) != 0
+        c.l2 = try file.doubleAttribute("l2", of: t)
+        c.batchSize = try file.intAttribute("batch_size", of: t)
+        c.microBatch = try file.intAttribute("micro_batch", of: t)
+        c.epochs = try file.intAttribute("epochs", of: t)
+        let maxSteps = try file.intAttribute("max_steps", of: t)
+        c.maxSteps = maxSteps < 0 ? nil : maxSteps
+        guard let seed = UInt64(try file.stringAttribute("seed", of: t)) else {
+            throw fail("training/seed is not an unsigned integer")
         }
         c.seed = seed
-        c.shuffle = try file.intAttribute("shuffle", of: "training") != 0
-        c.initialization = Initialization(rawValue: try file.stringAttribute("initialization", of: "training")) ?? .auto
+        c.shuffle = try file.intAttribute("shuffle", of: t) != 0
+        let initialization = try file.stringAttribute("initialization", of: t)
+        guard let known = Initialization(rawValue: initialization) else { throw fail("unknown initialization '\(initialization)'") }
+        c.initialization = known
+        c.workers = try file.intAttribute("workers", of: t)
+        do {
+            try c.validate()
+        } catch let error as ConfigurationError {
+            throw fail("training settings are invalid: \(error.message)")
+        }
         return c
     }
 
-    private static func readHistory(_ file: HDF5File) throws -> [EpochRecord] {
-        guard file.contains("history/epoch") else { return [] }
-        func column(_ name: String) throws -> [Double] { try file.dataset("history/\(name)").read(as: Double.self) }
-        let epoch = try column("epoch"), step = try column("step")
-        let trainLoss = try column("train_loss"), trainAccuracy = try column("train_accuracy")
-        let testLoss = try column("test_loss"), testAccuracy = try column("test_accuracy")
-        let rate = try column("samples_per_second"), seconds = try column("seconds"), learningRate = try column("learning_rate")
-        let n = epoch.count
-        guard [step, trainLoss, trainAccuracy, testLoss, testAccuracy, rate, seconds, learningRate].allSatisfy({ $0.count == n }) else {
-            throw CheckpointError(file: file.path, "history columns differ in length")
+    func readHistory() throws -> [EpochRecord] {
+        var columns: [String: [Double]] = [:]
+        for (name, _) in EpochRecord.columns {
+            guard file.contains("history/\(name)") else { throw fail("missing dataset history/\(name)") }
+            columns[name] = try file.dataset("history/\(name)").read(as: Double.self)
         }
+        let n = columns["epoch"]!.count
+        guard columns.values.allSatisfy({ $0.count == n }) else { throw fail("history columns differ in length") }
+        func value(_ name: String, _ i: Int) -> Double { columns[name]![i] }
+        func optional(_ name: String, _ i: Int) -> Double? { value(name, i).isNaN ? nil : value(name, i) }
         return (0..<n).map { i in
-            EpochRecord(
-                epoch: Int(epoch[i]), step: Int(step[i]), trainLoss: trainLoss[i], trainAccuracy: trainAccuracy[i],
-                testLoss: testLoss[i].isNaN ? nil : testLoss[i], testAccuracy: testAccuracy[i].isNaN ? nil : testAccuracy[i],
-                samplesPerSecond: rate[i], seconds: seconds[i], learningRate: learningRate[i])
+            var record = EpochRecord(
+                epoch: Int(value("epoch", i)), step: Int(value("step", i)),
+                trainLoss: value("train_loss", i), trainAccuracy: value("train_accuracy", i),
+                testLoss: optional("test_loss", i), testAccuracy: optional("test_accuracy", i),
+                samplesPerSecond: value("samples_per_second", i), seconds: value("seconds", i),
+                learningRate: value("learning_rate", i))
+            record.validationLoss = optional("validation_loss", i)
+            record.validationAccuracy = optional("validation_accuracy", i)
+            return record
         }
     }
 }

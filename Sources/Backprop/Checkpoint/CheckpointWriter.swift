@@ -13,58 +13,100 @@ extension Checkpoint {
             try file.setAttribute("format", Checkpoint.formatName)
             try file.setAttribute("format_version", Checkpoint.formatVersion)
             try writeModel(to: file)
+            try writeOptimizer(to: file)
             try writeTraining(to: file)
             try writeHistory(to: file)
             try file.flush()
         }
     }
 
+    /// Writes a flat buffer laid out by `ParameterLayout` as `group/layer{l}/W` and `b`.
+    private func writeLayers(_ values: ArraySlice<Float>, under group: String, to file: HDF5File) throws {
+        let base = values.startIndex
+        for (index, layer) in ParameterLayout(architecture).layers.enumerated() {
+            let prefix = "\(group)/layer\(index + 1)"
+            try file.write(Array(values[(base + layer.weights.lowerBound)..<(base + layer.weights.upperBound)]),
+                           shape: [layer.outputs, layer.inputs], to: "\(prefix)/W")
+            try file.write(Array(values[(base + layer.biases.lowerBound)..<(base + layer.biases.upperBound)]),
+                           shape: [layer.outputs], to: "\(prefix)/b")
+        }
+    }
+
     private func writeModel(to file: HDF5File) throws {
-        let architecture = model.architecture
         try file.createGroup("model")
         try file.setAttribute("layer_sizes", architecture.layerSizes, on: "model")
         try file.setAttribute("activations", architecture.activations.map(\.name), on: "model")
         try file.setAttribute("leaky_slopes", architecture.activations.map(\.leakySlope), on: "model")
         try file.setAttribute("loss", architecture.loss.rawValue, on: "model")
-        let layout = ParameterLayout(architecture)
-        for (index, layer) in layout.layers.enumerated() {
-            let group = "model/layer\(index + 1)"
-            try file.write(Array(model.parameters[layer.weights]), shape: [layer.outputs, layer.inputs], to: "\(group)/W")
-            try file.write(Array(model.parameters[layer.biases]), shape: [layer.outputs], to: "\(group)/b")
+        try writeLayers(state.parameters[...], under: "model", to: file)
+    }
+
+    private func writeOptimizer(to file: HDF5File) throws {
+        guard let configuration else { return }
+        let optimizer = configuration.optimizer
+        try file.createGroup("optimizer")
+        try file.setAttribute("name", optimizer.name, on: "optimizer")
+        try file.setAttribute("state_names", optimizer.stateNames, on: "optimizer")
+        let count = state.parameters.count
+        guard state.optimizerState.count == optimizer.stateCount * count else { return }
+        for (index, name) in optimizer.stateNames.enumerated() {
+            try writeLayers(state.optimizerState[(index * count)..<((index + 1) * count)], under: "optimizer/\(name)", to: file)
         }
     }
 
     private func writeTraining(to file: HDF5File) throws {
         try file.createGroup("training")
-        try file.setAttribute("global_step", globalStep, on: "training")
+        let t = "training"
+        try file.setAttribute("global_step", state.globalStep, on: t)
         guard let c = configuration else { return }
-        try file.setAttribute("optimizer", c.optimizer.name, on: "training")
-        try file.setAttribute("learning_rate", c.learningRate, on: "training")
-        try file.setAttribute("momentum", c.momentum, on: "training")
-        try file.setAttribute("nesterov", c.nesterov ? 1 : 0, on: "training")
-        try file.setAttribute("l2", c.l2, on: "training")
-        try file.setAttribute("batch_size", c.batchSize, on: "training")
-        try file.setAttribute("micro_batch", c.microBatch, on: "training")
-        try file.setAttribute("epochs", c.epochs, on: "training")
+        try file.setAttribute("optimizer", c.optimizer.name, on: t)
+        try file.setAttribute("learning_rate", c.learningRate, on: t)
+        try file.setAttribute("momentum", c.momentum, on: t)
+        try file.setAttribute("nesterov", c.nesterov ? 1 : 0, on: t)
+        try file.setAttribute("l2", c.l2, on: t)
+        try file.setAttribute("batch_size", c.batchSize, on: t)
+        try file.setAttribute("micro_batch", c.microBatch, on: t)
+        try file.setAttribute("epochs", c.epochs, on: t)
+        try file.setAttribute("max_steps", c.maxSteps ?? -1, on: t)
         // The seed is stored as text: it is a UInt64 and HDF5 attributes here are Int64.
-        try file.setAttribute("seed", String(c.seed), on: "training")
-        try file.setAttribute("shuffle", c.shuffle ? 1 : 0, on: "training")
-        try file.setAttribute("initialization", c.initialization.rawValue, on: "training")
+        try file.setAttribute("seed", String(c.seed), on: t)
+        try file.setAttribute("shuffle", c.shuffle ? 1 : 0, on: t)
+        try file.setAttribute("initialization", c.initialization.rawValue, on: t)
+        try file.setAttribute("workers", c.workers, on: t)
+        if let dataset { try file.setAttribute("dataset", dataset, on: t) }
+        if let log { try file.setAttribute("log", log, on: t) }
+        try file.setAttribute("checkpoint_every", checkpointEvery ?? 0, on: t)
+        try file.setAttribute("keep", keep, on: t)
+        // The position within the run.
+        try file.setAttribute("epochs_done", state.epochsDone, on: t)
+        try file.setAttribute("step_in_epoch", state.stepInEpoch, on: t)
+        try file.setAttribute("epoch_loss_sum", state.epochLossSum, on: t)
+        try file.setAttribute("epoch_correct", state.epochCorrect, on: t)
+        try file.setAttribute("epoch_examples", state.epochExamples, on: t)
+        try file.setAttribute("epoch_seconds", state.epochSeconds, on: t)
+        try file.write(state.epochOrder, shape: [state.epochOrder.count], to: "training/epoch_order")
     }
 
     private func writeHistory(to file: HDF5File) throws {
         try file.createGroup("history")
-        let columns: [(String, (EpochRecord) -> Double)] = [
-            ("epoch", { Double($0.epoch) }), ("step", { Double($0.step) }),
-            ("train_loss", \.trainLoss), ("train_accuracy", \.trainAccuracy),
-            ("test_loss", { $0.testLoss ?? .nan }), ("test_accuracy", { $0.testAccuracy ?? .nan }),
-            ("samples_per_second", \.samplesPerSecond), ("seconds", \.seconds),
-            ("learning_rate", \.learningRate),
-        ]
-        for (name, value) in columns {
+        let history = state.history
+        for (name, value) in EpochRecord.columns {
             try file.write(history.map(value), shape: [history.count], to: "history/\(name)")
         }
     }
+}
+
+extension EpochRecord {
+    /// The history columns of a checkpoint: name and value of each record.
+    /// A missing test or validation figure is stored as NaN.
+    static let columns: [(String, @Sendable (EpochRecord) -> Double)] = [
+        ("epoch", { Double($0.epoch) }), ("step", { Double($0.step) }),
+        ("train_loss", { $0.trainLoss }), ("train_accuracy", { $0.trainAccuracy }),
+        ("test_loss", { $0.testLoss ?? .nan }), ("test_accuracy", { $0.testAccuracy ?? .nan }),
+        ("validation_loss", { $0.validationLoss ?? .nan }), ("validation_accuracy", { $0.validationAccuracy ?? .nan }),
+        ("samples_per_second", { $0.samplesPerSecond }), ("seconds", { $0.seconds }),
+        ("learning_rate", { $0.learningRate }),
+    ]
 }
 
 extension Activation {

@@ -2,11 +2,6 @@
 // the layout datasets/README.md documents: train/x N×D uint8, train/y N int64, the
 // same under test/ when given, and attributes describing the source on "/".
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import HDF5
 
 /// Imports IDX files into a Backprop dataset file.
@@ -52,9 +47,9 @@ public enum IDXImport {
     /// `output` as train/x, train/y, test/x, test/y.
     ///
     /// Everything is checked before anything is written, and the file is built
-    /// under a temporary name beside `output` and renamed into place at the end,
-    /// so a failed import leaves no half-written file (and any earlier file at
-    /// `output` untouched).
+    /// under a temporary name beside `output` and renamed into place at the end
+    /// (`AtomicReplace`), so a failed import leaves no half-written file, and any
+    /// earlier file at `output` untouched.
     ///
     /// - Parameters:
     ///   - limit: keep only the first `limit` training rows (for small subsets).
@@ -82,23 +77,12 @@ public enum IDXImport {
         if let test, test.imageShape != train.imageShape {
             throw DatasetError(file: test.images, "images are \(test.imageShape.formatted) but the training images in \(train.images) are \(train.imageShape.formatted)")
         }
-        let outputDirectory = directory(of: output)
-        guard isDirectory(outputDirectory) else {
-            throw DatasetError(file: output, "cannot be written: directory \(outputDirectory) does not exist")
+        var summary: Summary?
+        try AtomicReplace.write(to: output) { temporary in
+            summary = try write(train: train, test: test, limit: limit, testLimit: testLimit,
+                                to: temporary, output: output)
         }
-
-        let temporary = "\(outputDirectory)/.\(fileName(of: output)).importing-\(getpid())"
-        do {
-            let summary = try write(train: train, test: test, limit: limit, testLimit: testLimit,
-                                    to: temporary, output: output)
-            guard rename(temporary, output) == 0 else {
-                throw DatasetError(file: output, "cannot be replaced: \(String(cString: strerror(errno)))")
-            }
-            return summary
-        } catch {
-            unlink(temporary)
-            throw error
-        }
+        return summary!
     }
 
     /// A pair of image and label files whose headers agree.
@@ -162,18 +146,8 @@ public enum IDXImport {
         return (count, labels.bytes.max().map { Int($0) + 1 } ?? 0)
     }
 
-    private static func directory(of path: String) -> String {
-        guard let slash = path.lastIndex(of: "/") else { return "." }
-        return slash == path.startIndex ? "/" : String(path[..<slash])
-    }
-
     fileprivate static func fileName(of path: String) -> String {
         path.lastIndex(of: "/").map { String(path[path.index(after: $0)...]) } ?? path
-    }
-
-    private static func isDirectory(_ path: String) -> Bool {
-        var status = stat()
-        return stat(path, &status) == 0 && (status.st_mode & S_IFMT) == S_IFDIR
     }
 }
 

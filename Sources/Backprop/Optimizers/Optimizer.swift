@@ -9,8 +9,9 @@
 public protocol Optimizer: Sendable {
     /// The name used on the command line and in checkpoints.
     var name: String { get }
-    /// State values kept per parameter, e.g. 1 for SGD with momentum.
-    var stateCount: Int { get }
+    /// The names of the state buffers kept per parameter, e.g. ["velocity"]
+    /// for SGD with momentum; a checkpoint stores each under its name.
+    var stateNames: [String] { get }
     /// θ ← update(θ, g) over `range`, where g = ∂J/∂θ.
     ///
     /// - Parameters:
@@ -20,4 +21,9 @@ public protocol Optimizer: Sendable {
         parameters: UnsafeMutablePointer<Float>, gradient: UnsafePointer<Float>,
         state: UnsafeMutablePointer<Float>, stateStride: Int,
         range: Range<Int>, learningRate: Float, step: Int)
+}
+
+extension Optimizer {
+    /// State values kept per parameter.
+    public var stateCount: Int { stateNames.count }
 }

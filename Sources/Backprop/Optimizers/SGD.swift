@@ -18,7 +18,7 @@ public struct SGD: Optimizer, Equatable {
     }
 
     public var name: String { "sgd" }
-    public var stateCount: Int { momentum == 0 ? 0 : 1 }
+    public var stateNames: [String] { momentum == 0 ? [] : ["velocity"] }
 
     public func update(
         parameters θ: UnsafeMutablePointer<Float>, gradient g: UnsafePointer<Float>,

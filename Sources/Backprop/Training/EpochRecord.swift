@@ -16,6 +16,9 @@ public struct EpochRecord: Sendable, Equatable, Codable {
     /// Loss and accuracy on the test split after the epoch, when there is one.
     public var testLoss: Double?
     public var testAccuracy: Double?
+    /// Loss and accuracy on the validation split after the epoch, when there is one.
+    public var validationLoss: Double? = nil
+    public var validationAccuracy: Double? = nil
     public var samplesPerSecond: Double
     /// Wall-clock time of the epoch's training steps (test evaluation excluded).
     public var seconds: Double
@@ -40,12 +43,14 @@ public struct EpochRecord: Sendable, Equatable, Codable {
         case epoch, step
         case trainLoss = "train_loss", trainAccuracy = "train_accuracy"
         case testLoss = "test_loss", testAccuracy = "test_accuracy"
+        case validationLoss = "validation_loss", validationAccuracy = "validation_accuracy"
         case samplesPerSecond = "samples_per_second", seconds
         case learningRate = "learning_rate"
     }
 
     // Written by hand so that a missing test split is an explicit null, which
-    // every JSON reader (pandas, jq) handles the same way.
+    // every JSON reader (pandas, jq) handles the same way; validation figures
+    // appear only in runs that hold data out.
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(epoch, forKey: .epoch)
@@ -54,6 +59,8 @@ public struct EpochRecord: Sendable, Equatable, Codable {
         try c.encode(trainAccuracy, forKey: .trainAccuracy)
         try c.encode(testLoss, forKey: .testLoss)
         try c.encode(testAccuracy, forKey: .testAccuracy)
+        try c.encodeIfPresent(validationLoss, forKey: .validationLoss)
+        try c.encodeIfPresent(validationAccuracy, forKey: .validationAccuracy)
         try c.encode(samplesPerSecond, forKey: .samplesPerSecond)
         try c.encode(seconds, forKey: .seconds)
         try c.encode(learningRate, forKey: .learningRate)

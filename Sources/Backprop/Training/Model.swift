@@ -9,6 +9,12 @@ public struct Evaluation: Sendable, Equatable {
     public var loss: Double
     public var accuracy: Double
     public var examples: Int
+
+    public init(loss: Double, accuracy: Double, examples: Int) {
+        self.loss = loss
+        self.accuracy = accuracy
+        self.examples = examples
+    }
 }
 
 /// An architecture and its parameters, laid out by `ParameterLayout`.

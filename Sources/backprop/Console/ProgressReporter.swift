@@ -10,6 +10,7 @@ final class ProgressReporter {
     let quiet: Bool
     private var lastDraw = 0.0
     private var drewBar = false
+    private var stepsPerEpoch = 0
 
     init(interactive: Bool = Terminal.isInteractive, quiet: Bool = false) {
         self.interactive = interactive
@@ -19,9 +20,10 @@ final class ProgressReporter {
     func handle(_ event: TrainingEvent) {
         guard !quiet else { return }
         switch event {
-        case .epochBegan(let epoch, let epochs, _):
+        case .epochBegan(let epoch, let epochs, let steps):
             if interactive { Terminal.write("Epoch \(epoch)/\(epochs)\n") }
             lastDraw = 0
+            stepsPerEpoch = steps
         case .stepEnded(let p):
             guard interactive else { return }
             // Redraw at most ten times a second, and always on the last step.
@@ -32,9 +34,10 @@ final class ProgressReporter {
             drewBar = true
         case .epochEnded(let record):
             if interactive {
-                if drewBar { Terminal.write("\n") }
+                // The epoch's last step reports here, not as a step: draw the full bar with the test figures.
+                let steps = "\(stepsPerEpoch)/\(stepsPerEpoch)"
+                Terminal.write("\r\(steps) [\(String(repeating: "=", count: 30))] \(clock(record.seconds)) - " + summary(record) + "\u{1B}[K\n")
                 drewBar = false
-                Terminal.write("  " + summary(record) + "\n")
             } else {
                 Terminal.write("epoch \(record.epoch) step \(record.step): " + summary(record) + "\n")
             }
@@ -57,7 +60,8 @@ final class ProgressReporter {
         if let loss = r.testLoss, let accuracy = r.testAccuracy {
             parts += ["test_loss: \(fixed(loss))", "test_accuracy: \(fixed(accuracy))"]
         }
-        parts += ["\(Int(r.samplesPerSecond).grouped) samples/s", String(format: "%.1fs", r.seconds)]
+        parts += ["\(Int(r.samplesPerSecond).grouped) samples/s"]
+        if !interactive { parts.append(String(format: "%.1fs", r.seconds)) }
         return parts.joined(separator: " - ")
     }
 

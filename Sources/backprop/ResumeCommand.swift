@@ -1,0 +1,88 @@
+// `backprop resume CHECKPOINT`: continues a run from its checkpoint, to the
+// very parameters (and log) it would have reached uninterrupted.
+
+import ArgumentParser
+import Backprop
+import Foundation
+
+struct ResumeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "resume",
+        abstract: "Continue a training run from a checkpoint, exactly where it stopped.",
+        discussion: """
+            Every setting comes from the checkpoint. --epochs and --steps extend or shorten the run, \
+            --workers changes the parallelism; none of them changes what a step computes, so the result \
+            is bitwise the one an uninterrupted run gets. Checkpoints keep going to CHECKPOINT, and the \
+            run's --log file is rewritten from the checkpoint's history and continued.
+            """)
+
+    @Argument(help: ArgumentHelp("A checkpoint written by backprop train or resume.", valueName: "checkpoint.h5"))
+    var checkpoint: String
+
+    @Option(help: ArgumentHelp("The dataset (default: the path recorded in the checkpoint).", valueName: "data.h5"))
+    var data: String?
+
+    @Option(help: ArgumentHelp("Train until this many epochs in all.", valueName: "n"))
+    var epochs: Int?
+
+    @Option(help: ArgumentHelp("Stop after this many optimizer steps in all.", valueName: "n"))
+    var steps: Int?
+
+    @Option(help: ArgumentHelp("Parallel workers (default: the number of cores).", valueName: "n"))
+    var workers: Int?
+
+    @Option(help: ArgumentHelp("Write the JSON log here instead of the run's own log file.", valueName: "file.jsonl"))
+    var log: String?
+
+    @Flag(name: .shortAndLong, help: "Print only the final result.")
+    var quiet = false
+
+    func validate() throws {
+        if let epochs, epochs < 0 { throw ValidationError("--epochs must be 0 or more, got \(epochs)") }
+        if let steps, steps < 0 { throw ValidationError("--steps must be 0 or more, got \(steps)") }
+        if let workers, workers < 1 { throw ValidationError("--workers must be positive, got \(workers)") }
+    }
+
+    func run() throws {
+        try reportingFailures {
+            let saved = try Checkpoint.read(from: checkpoint)
+            guard var configuration = saved.configuration else {
+                throw CheckpointError(file: checkpoint, "holds a model but no training state; nothing to resume")
+            }
+            guard let dataPath = data ?? saved.dataset else {
+                throw CheckpointError(file: checkpoint, "records no dataset path; give --data FILE")
+            }
+            if let epochs { configuration.epochs = epochs }
+            configuration.maxSteps = steps ?? (epochs == nil ? configuration.maxSteps : nil)
+            configuration.workers = workers ?? ProcessInfo.processInfo.activeProcessorCount
+
+            let splits = try DatasetFile.load(dataPath)
+            let trainer: Trainer
+            do {
+                trainer = try Trainer(
+                    architecture: saved.architecture, configuration: configuration,
+                    train: splits.train, test: splits.test, state: saved.state)
+            } catch let error as DatasetError {
+                throw DatasetError(file: error.file, "\(error.message) (the checkpoint \(checkpoint) was trained for layers \(saved.architecture.layerSizes.map(String.init).joined(separator: ",")))")
+            }
+            let logPath = log.map(absolutePath) ?? saved.log
+            let metricsLog = try logPath.map { path -> MetricsLog in
+                // Rewrite the log from the checkpoint's history: lines written after the
+                // checkpoint by the interrupted run are dropped, so none appears twice.
+                let log = try MetricsLog(path: path)
+                for record in saved.state.history { try log.append(record) }
+                return log
+            }
+            if !quiet {
+                Terminal.write("resuming \(checkpoint): \(saved.architecture), epoch \(saved.state.epochsDone + 1) step \(saved.state.stepInEpoch)/\(trainer.stepsPerEpoch), global step \(saved.state.globalStep), \(configuration.workers) workers\n")
+            }
+            let checkpointer = Checkpointer(
+                path: checkpoint, everySteps: saved.checkpointEvery, keep: saved.keep,
+                dataset: absolutePath(dataPath), log: logPath)
+            try TrainingSession(
+                trainer: trainer, test: splits.test, checkpointer: checkpointer,
+                log: metricsLog, reporter: ProgressReporter(quiet: quiet)
+            ).run()
+        }
+    }
+}

@@ -1,0 +1,55 @@
+// Runs a trainer as `train` and `resume` both do: progress on screen, the
+// JSON log, checkpoints on schedule, and a clean stop on SIGINT or SIGTERM.
+
+import ArgumentParser
+import Backprop
+import Foundation
+
+struct TrainingSession {
+    let trainer: Trainer
+    let test: Dataset?
+    let checkpointer: Checkpointer?
+    let log: MetricsLog?
+    let reporter: ProgressReporter
+
+    func run() throws {
+        StopSignals.install()
+        do {
+            try trainer.fit(shouldStop: { StopSignals.requested != nil }) { event in
+                reporter.handle(event)
+                if case .epochEnded(let record) = event { try log?.append(record) }
+                try checkpointer?.handle(event, trainer: trainer)
+            }
+        } catch let error as DivergenceError {
+            let kept = checkpointer.map { FileManager.default.fileExists(atPath: $0.path) ? "; the last good checkpoint \($0.path) is kept" : "" } ?? ""
+            throw ConfigurationError("\(error.description)\(kept)")
+        }
+        try checkpointer?.save(trainer)
+        if let signal = StopSignals.requested {
+            let position = "epoch \(trainer.epochsDone + 1), step \(trainer.stepInEpoch)/\(trainer.stepsPerEpoch), global step \(trainer.globalStep)"
+            if let checkpointer {
+                Terminal.warn("stopped by \(StopSignals.name(signal)) at \(position); checkpoint written to \(checkpointer.path); continue with: backprop resume \(checkpointer.path)")
+            } else {
+                Terminal.warn("stopped by \(StopSignals.name(signal)) at \(position); nothing saved (no --checkpoint given)")
+            }
+            throw ExitCode(128 + signal)
+        }
+        reportResult()
+    }
+
+    private func reportResult() {
+        let steps = trainer.globalStep.grouped
+        if let test {
+            let last = trainer.history.last.flatMap { $0.step == trainer.globalStep ? $0 : nil }
+            let evaluation = last.map { Evaluation(loss: $0.testLoss ?? .nan, accuracy: $0.testAccuracy ?? .nan, examples: test.count) }
+                ?? (try? trainer.evaluate(test))
+            if let evaluation {
+                Terminal.write(String(format: "test accuracy: %.4f (loss %.4f) on %@ examples after %@ steps\n",
+                                      evaluation.accuracy, evaluation.loss, test.count.grouped, steps))
+            }
+        } else {
+            Terminal.write("trained \(steps) steps (the dataset has no test split)\n")
+        }
+        if let checkpointer, !reporter.quiet { Terminal.write("checkpoint: \(checkpointer.path)\n") }
+    }
+}
