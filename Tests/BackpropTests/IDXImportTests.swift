@@ -101,10 +101,6 @@ import Testing
             try IDXImport.run(images: train.images, labels: train.labels,
                               testImages: nil, testLabels: nil, output: output, limit: 0)
         }
-        let nowhere = fixtures.path("no/such/dir/out.h5")
-        #expect(throws: DatasetError(file: nowhere, "cannot be written: directory \(fixtures.path("no/such/dir")) does not exist")) {
-            try IDXImport.run(images: train.images, labels: train.labels, testImages: nil, testLabels: nil, output: nowhere)
-        }
     }
 
     @Test func failureMidwayLeavesTheEarlierFileAndNoTemporary() throws {
@@ -123,7 +119,7 @@ import Testing
         }
         #expect(try Data(contentsOf: URL(fileURLWithPath: output)) == before)
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: fixtures.directory.path)
-            .filter { $0.contains("importing") }
+            .filter { $0.hasPrefix(".") }
         #expect(leftovers == [])
     }
 
