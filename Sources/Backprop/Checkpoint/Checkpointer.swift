@@ -28,6 +28,20 @@ public final class Checkpointer {
         self.keep = keep
         self.dataset = dataset
         self.log = log
+        removeStaleTemporaries()
+    }
+
+    /// Removes the temporary files of earlier runs that died while writing a
+    /// checkpoint (SIGKILL, power cut); a live writer's file is left alone.
+    private func removeStaleTemporaries() {
+        let url = URL(fileURLWithPath: path)
+        let directory = url.deletingLastPathComponent().path
+        let prefix = ".\(url.lastPathComponent).tmp-"
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return }
+        for name in names where name.hasPrefix(prefix) {
+            guard let pid = Int32(name.dropFirst(prefix.count)), pid != getpid() else { continue }
+            if kill(pid, 0) != 0 && errno == ESRCH { unlink("\(directory)/\(name)") }
+        }
     }
 
     /// Saves when `event` calls for it.

@@ -1,0 +1,179 @@
+// The files the CLI tests run on, made fresh in a temporary directory for each
+// test: small learnable datasets in Backprop's HDF5 layout, and helpers that read
+// results back.
+
+import Foundation
+import HDF5
+import Testing
+
+/// A scratch directory for one test, removed when the test is done.
+final class TestDirectory {
+    let url: URL
+
+    init() throws {
+        url = FileManager.default.temporaryDirectory
+            .appendingPathComponent("CLITests-\(UUID().uuidString)", isDirectory: true)
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    }
+
+    deinit {
+        try? FileManager.default.removeItem(at: url)
+    }
+
+    /// The path of `name` inside the directory.
+    func path(_ name: String) -> String {
+        url.appendingPathComponent(name).path
+    }
+
+    /// The names of the files in the directory, hidden ones included.
+    func contents() throws -> [String] {
+        try FileManager.default.contentsOfDirectory(atPath: url.path).sorted()
+    }
+}
+
+/// SplitMix64: a tiny seeded generator, so the fixtures do not depend on the
+/// library under test.
+struct SplitMix64 {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// Uniform in [0, 1).
+    mutating func unit() -> Float { Float(next() >> 40) / Float(1 << 24) }
+}
+
+/// A classification problem a small network learns in a few epochs: 8 features
+/// in [0, 1), and the class is which of the pairs (x0+x1, x2+x3, x4+x5) is largest
+/// (x6 and x7 are noise).
+struct Synthetic {
+    static let features = 8
+    static let classes = 3
+
+    /// N × 8 features, row-major.
+    var x: [Float]
+    /// N labels in 0..<3.
+    var y: [Int64]
+    var count: Int { y.count }
+
+    init(count: Int, seed: UInt64) {
+        var generator = SplitMix64(seed: seed)
+        x = []
+        y = []
+        for _ in 0..<count {
+            let row = (0..<Self.features).map { _ in generator.unit() }
+            x += row
+            y.append(Int64(Self.label(row)))
+        }
+    }
+
+    static func label<T: BinaryFloatingPoint>(_ row: [T]) -> Int {
+        let scores = (0..<classes).map { row[2 * $0] + row[2 * $0 + 1] }
+        return scores.indices.max { scores[$0] < scores[$1] }!
+    }
+}
+
+/// Pixel-like data: the Synthetic rule on uint8 features 0…255.
+struct SyntheticBytes {
+    var x: [UInt8]
+    var y: [Int64]
+    var count: Int { y.count }
+
+    init(count: Int, seed: UInt64) {
+        var generator = SplitMix64(seed: seed)
+        x = []
+        y = []
+        for _ in 0..<count {
+            let row = (0..<Synthetic.features).map { _ in UInt8(truncatingIfNeeded: generator.next() >> 56) }
+            x += row
+            y.append(Int64(Synthetic.label(row.map { Double($0) })))
+        }
+    }
+}
+
+enum Fixtures {
+    static let trainCount = 300
+    static let testCount = 100
+
+    /// The everyday dataset: float32 train/x 300 × 8, int64 train/y, and a
+    /// 100-row test split.
+    @discardableResult
+    static func writeDataset(_ path: String, trainCount: Int = trainCount, testCount: Int = testCount) throws -> String {
+        let train = Synthetic(count: trainCount, seed: 1), test = Synthetic(count: testCount, seed: 2)
+        let file = try HDF5File(path: path, mode: .truncate)
+        defer { file.close() }
+        try file.write(train.x, shape: [train.count, Synthetic.features], to: "train/x")
+        try file.write(train.y, shape: [train.count], to: "train/y")
+        if testCount > 0 {
+            try file.write(test.x, shape: [test.count, Synthetic.features], to: "test/x")
+            try file.write(test.y, shape: [test.count], to: "test/y")
+        }
+        return path
+    }
+
+    /// Writes a file holding exactly the datasets `body` writes.
+    @discardableResult
+    static func writeFile(_ path: String, _ body: (HDF5File) throws -> Void) throws -> String {
+        let file = try HDF5File(path: path, mode: .truncate)
+        defer { file.close() }
+        try body(file)
+        return path
+    }
+
+    /// Reads a whole dataset of a file as `T`.
+    static func read<T: HDF5Scalar>(_ object: String, of path: String, as type: T.Type = Float.self) throws -> [T] {
+        let file = try HDF5File(path: path, mode: .readOnly)
+        defer { file.close() }
+        return try file.dataset(object).read(as: type)
+    }
+
+    /// The parameters of every layer of a checkpoint, W then b, as bit patterns so
+    /// that comparisons are exact (and NaN-safe).
+    static func parameterBits(of checkpoint: String) throws -> [String: [UInt32]] {
+        let file = try HDF5File(path: checkpoint, mode: .readOnly)
+        defer { file.close() }
+        let sizes = try file.intsAttribute("layer_sizes", of: "model")
+        var result: [String: [UInt32]] = [:]
+        for layer in 1..<sizes.count {
+            for name in ["W", "b"] {
+                let object = "model/layer\(layer)/\(name)"
+                result[object] = try file.dataset(object).read(as: Float.self).map(\.bitPattern)
+            }
+        }
+        return result
+    }
+
+    static func bytes(of path: String) throws -> Data {
+        try Data(contentsOf: URL(fileURLWithPath: path))
+    }
+
+    static func writeText(_ text: String, to path: String) throws {
+        try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+    }
+}
+
+/// The lines of a `--log` file, each parsed as a JSON object.
+func readJSONLines(_ path: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> [[String: Any]] {
+    let text = String(decoding: try Fixtures.bytes(of: path), as: UTF8.self)
+    return try text.split(separator: "\n").map { line in
+        let object = try JSONSerialization.jsonObject(with: Data(line.utf8))
+        return try #require(object as? [String: Any], "not a JSON object: \(line)", sourceLocation: sourceLocation)
+    }
+}
+
+/// `x` printed as the CLI prints its figures.
+func fourDigits(_ x: Double) -> String { String(format: "%.4f", x) }
+
+/// The number printed right after `label`, as text: `figure(after: "test_loss: ",
+/// in: "… - test_loss: 0.4321 - …")` is "0.4321".
+func figure(after label: String, in line: String) -> String? {
+    guard let range = line.range(of: label) else { return nil }
+    let number = line[range.upperBound...].prefix { $0.isNumber || $0 == "." || $0.isLetter }
+    return number.isEmpty ? nil : String(number)
+}
