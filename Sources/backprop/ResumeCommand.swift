@@ -56,12 +56,12 @@ struct ResumeCommand: ParsableCommand {
             configuration.maxSteps = steps ?? (epochs == nil ? configuration.maxSteps : nil)
             configuration.workers = workers ?? ProcessInfo.processInfo.activeProcessorCount
 
-            let splits = try DatasetFile.load(dataPath)
+            let splits = try DatasetFile.load(dataPath).holdingOut(fraction: configuration.validationSplit, seed: configuration.seed)
             let trainer: Trainer
             do {
                 trainer = try Trainer(
                     architecture: saved.architecture, configuration: configuration,
-                    train: splits.train, test: splits.test, state: saved.state)
+                    train: splits.train, validation: splits.validation, test: splits.test, state: saved.state)
             } catch let error as DatasetError {
                 throw DatasetError(file: error.file, "\(error.message) (the checkpoint \(checkpoint) was trained for layers \(saved.architecture.layerSizes.map(String.init).joined(separator: ",")))")
             }

@@ -57,9 +57,10 @@ struct TrainCommand: ParsableCommand {
             let configuration = try training.configuration()
             if let checkpoint { try checkWritable(checkpoint, flag: "--checkpoint") }
 
-            let splits = try DatasetFile.load(data)
+            let splits = try DatasetFile.load(data).holdingOut(fraction: configuration.validationSplit, seed: configuration.seed)
             let trainer = try Trainer(
-                architecture: architecture, configuration: configuration, train: splits.train, test: splits.test)
+                architecture: architecture, configuration: configuration,
+                train: splits.train, validation: splits.validation, test: splits.test)
             if !quiet { printHeader(trainer, splits: splits) }
             let checkpointer = checkpoint.map {
                 Checkpointer(path: $0, everySteps: checkpointEvery, keep: keep, dataset: absolutePath(data), log: log.map(absolutePath))
@@ -76,11 +77,21 @@ struct TrainCommand: ParsableCommand {
         let parameters = ParameterLayout(a).count
         Terminal.write("model: \(a) - \(parameters.grouped) parameters\n")
         var data = "data: \(self.data) - \(splits.train.count.grouped) train"
+        if let validation = splits.validation { data += ", \(validation.count.grouped) validation" }
         if let test = splits.test { data += ", \(test.count.grouped) test" }
         Terminal.write(data + " examples\n")
-        var optimizer = "sgd lr=\(c.learningRate)"
-        if c.momentum > 0 { optimizer += " momentum=\(c.momentum)\(c.nesterov ? " nesterov" : "")" }
+        var optimizer = "\(c.optimizerKind.rawValue) lr=\(c.learningRate)"
+        switch c.optimizerKind {
+        case .sgd:
+            if c.momentum > 0 { optimizer += " momentum=\(c.momentum)\(c.nesterov ? " nesterov" : "")" }
+        case .adam: optimizer += " betas=(\(c.beta1), \(c.beta2))"
+        case .adamw: optimizer += " betas=(\(c.beta1), \(c.beta2)) weight_decay=\(c.weightDecay)"
+        case .rmsprop: optimizer += " rho=\(c.rho)"
+        }
+        if c.schedule != .constant { optimizer += " schedule=\(c.schedule.name)" }
+        if c.warmupSteps > 0 { optimizer += " warmup=\(c.warmupSteps)" }
         if c.l2 > 0 { optimizer += " l2=\(c.l2)" }
+        if let clip = c.clipGradientNorm { optimizer += " clip_grad_norm=\(clip)" }
         Terminal.write("training: \(optimizer), batch \(c.batchSize), \(c.epochs) epochs, seed \(c.seed), \(c.workers) workers\n")
         if verbose {
             Terminal.write("engine: micro-batch \(c.microBatch), \(trainer.stepsPerEpoch) steps/epoch, BLAS \(BLASThreads.configuration) (kernels: \(BLASThreads.coreName))\n")

@@ -1,21 +1,58 @@
-// The flags that set how training runs: optimizer, batching, seed, workers.
+// The flags that set how training runs: optimizer and schedule, batching,
+// held-out data, stopping rules, seed and workers.
 
 import ArgumentParser
 import Backprop
 import Foundation
 
 struct TrainingOptions: ParsableArguments {
-    @Option(name: [.customLong("learning-rate"), .customLong("lr")], help: "Learning rate α.")
+    @Option(help: ArgumentHelp("Update rule: sgd, adam, adamw, rmsprop.", valueName: "name"))
+    var optimizer = OptimizerKind.sgd.rawValue
+
+    @Option(name: [.customLong("learning-rate"), .customLong("lr")], help: "Base learning rate α.")
     var learningRate = 0.01
 
     @Option(help: "Momentum μ of SGD (0 for plain SGD).")
     var momentum = 0.0
 
-    @Flag(help: "Use Nesterov momentum.")
+    @Flag(help: "Use Nesterov momentum (SGD).")
     var nesterov = false
+
+    @Option(help: "β₁ of Adam and AdamW.")
+    var beta1 = 0.9
+
+    @Option(help: "β₂ of Adam and AdamW.")
+    var beta2 = 0.999
+
+    @Option(help: "ε of Adam, AdamW and RMSprop.")
+    var epsilon = 1e-8
+
+    @Option(help: "Decoupled weight decay λ of AdamW (weights only).")
+    var weightDecay = 0.01
+
+    @Option(help: "ρ of RMSprop, the decay of its squared-gradient average.")
+    var rho = 0.99
+
+    @Option(help: ArgumentHelp("Learning-rate schedule: constant, step, exponential, cosine.", valueName: "name"))
+    var schedule = "constant"
+
+    @Option(help: "Multiply the rate by this every --decay-epochs epochs (step) or every epoch (exponential).")
+    var gamma = 0.1
+
+    @Option(help: ArgumentHelp("Epochs between decays of the step schedule.", valueName: "n"))
+    var decayEpochs = 1
+
+    @Option(help: "The rate the cosine schedule ends at.")
+    var minLearningRate = 0.0
+
+    @Option(help: ArgumentHelp("Raise the rate linearly from α/n to the schedule's over the first n steps.", valueName: "n"))
+    var warmupSteps = 0
 
     @Option(help: "L2 regularisation strength λ, on weights only.")
     var l2 = 0.0
+
+    @Option(help: ArgumentHelp("Rescale the gradient to this global L2 norm when it is larger.", valueName: "C"))
+    var clipGradNorm: Double?
 
     @Option(help: "Examples per optimizer step.")
     var batchSize = 32
@@ -29,10 +66,16 @@ struct TrainingOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Stop after this many optimizer steps in all (0 writes the freshly initialised model).", valueName: "n"))
     var steps: Int?
 
+    @Option(help: ArgumentHelp("Hold out this fraction of the training rows (chosen from the seed) for validation.", valueName: "F"))
+    var validationSplit = 0.0
+
+    @Option(help: ArgumentHelp("Stop when the validation loss has not improved for n epochs, and keep the best parameters.", valueName: "n"))
+    var earlyStopping: Int?
+
     @Option(help: ArgumentHelp("Parallel workers (default: the number of cores).", valueName: "n"))
     var workers: Int?
 
-    @Option(help: "Seed for initialisation and shuffling.")
+    @Option(help: "Seed for initialisation, shuffling and the validation split.")
     var seed: UInt64 = 0
 
     @Flag(help: "Keep the file's row order instead of shuffling every epoch.")
@@ -51,14 +94,35 @@ struct TrainingOptions: ParsableArguments {
 
     func configuration() throws -> TrainingConfiguration {
         var c = TrainingConfiguration()
+        guard let kind = OptimizerKind(rawValue: optimizer.lowercased()) else {
+            throw ValidationError("--optimizer: unknown '\(optimizer)'; expected sgd, adam, adamw or rmsprop")
+        }
+        c.optimizerKind = kind
         c.learningRate = learningRate
         c.momentum = momentum
         c.nesterov = nesterov
+        c.beta1 = beta1
+        c.beta2 = beta2
+        c.epsilon = epsilon
+        c.weightDecay = weightDecay
+        c.rho = rho
+        switch schedule.lowercased() {
+        case "constant": c.schedule = .constant
+        case "step": c.schedule = .step(everyEpochs: decayEpochs, gamma: gamma)
+        case "exponential": c.schedule = .exponential(gamma: gamma)
+        case "cosine": c.schedule = .cosine(minimum: minLearningRate)
+        default:
+            throw ValidationError("--schedule: unknown '\(schedule)'; expected \(LearningRateSchedule.allNames.joined(separator: ", "))")
+        }
+        c.warmupSteps = warmupSteps
         c.l2 = l2
+        c.clipGradientNorm = clipGradNorm
         c.batchSize = batchSize
         c.microBatch = microBatch
         c.epochs = epochs
         c.maxSteps = steps
+        c.validationSplit = validationSplit
+        c.earlyStoppingPatience = earlyStopping
         c.workers = workers ?? ProcessInfo.processInfo.activeProcessorCount
         c.seed = seed
         c.shuffle = !noShuffle

@@ -24,7 +24,7 @@ struct TrainingSession {
             let kept = checkpointer.map { FileManager.default.fileExists(atPath: $0.path) ? "; the last good checkpoint \($0.path) is kept" : "" } ?? ""
             throw ConfigurationError("\(error.description)\(kept)")
         }
-        try checkpointer?.save(trainer)
+        try checkpointer?.save(trainer, force: true)
         if let signal = StopSignals.requested {
             let position = "epoch \(trainer.epochsDone + 1), step \(trainer.stepInEpoch)/\(trainer.stepsPerEpoch), global step \(trainer.globalStep)"
             if let checkpointer {

@@ -59,6 +59,13 @@ private struct CheckpointReader {
                 throw fail("training position is inconsistent (epochs_done \(state.epochsDone), step_in_epoch \(state.stepInEpoch), \(state.epochOrder.count) rows in epoch_order)")
             }
             state.history = try readHistory()
+            let best = try file.doubleAttribute("best_validation_loss", of: t)
+            state.bestValidationLoss = best.isNaN ? nil : best
+            state.epochsSinceBest = try file.intAttribute("epochs_since_best", of: t)
+            state.stoppedEarly = try file.intAttribute("stopped_early", of: t) != 0
+            if file.contains("training/best") {
+                state.bestParameters = try readLayers(under: "training/best", architecture: architecture)
+            }
             dataset = file.hasAttribute("dataset", on: t) ? try file.stringAttribute("dataset", of: t) : nil
             log = file.hasAttribute("log", on: t) ? try file.stringAttribute("log", of: t) : nil
             let every = try file.intAttribute("checkpoint_every", of: t)
@@ -127,10 +134,32 @@ private struct CheckpointReader {
         let t = "training"
         guard file.hasAttribute("learning_rate", on: t) else { return nil }
         var c = TrainingConfiguration()
+        let optimizer = try file.stringAttribute("optimizer", of: t)
+        guard let kind = OptimizerKind(rawValue: optimizer) else { throw fail("unknown optimizer '\(optimizer)'") }
+        c.optimizerKind = kind
         c.learningRate = try file.doubleAttribute("learning_rate", of: t)
         c.momentum = try file.doubleAttribute("momentum", of: t)
         c.nesterov = try file.intAttribute("nesterov", of: t) != 0
+        c.beta1 = try file.doubleAttribute("beta1", of: t)
+        c.beta2 = try file.doubleAttribute("beta2", of: t)
+        c.epsilon = try file.doubleAttribute("epsilon", of: t)
+        c.weightDecay = try file.doubleAttribute("weight_decay", of: t)
+        c.rho = try file.doubleAttribute("rho", of: t)
+        switch try file.stringAttribute("schedule", of: t) {
+        case "constant": c.schedule = .constant
+        case "step":
+            c.schedule = .step(everyEpochs: try file.intAttribute("decay_epochs", of: t), gamma: try file.doubleAttribute("gamma", of: t))
+        case "exponential": c.schedule = .exponential(gamma: try file.doubleAttribute("gamma", of: t))
+        case "cosine": c.schedule = .cosine(minimum: try file.doubleAttribute("min_learning_rate", of: t))
+        case let other: throw fail("unknown learning-rate schedule '\(other)'")
+        }
+        c.warmupSteps = try file.intAttribute("warmup_steps", of: t)
         c.l2 = try file.doubleAttribute("l2", of: t)
+        let clip = try file.doubleAttribute("clip_grad_norm", of: t)
+        c.clipGradientNorm = clip > 0 ? clip : nil
+        c.validationSplit = try file.doubleAttribute("validation_split", of: t)
+        let patience = try file.intAttribute("early_stopping", of: t)
+        c.earlyStoppingPatience = patience > 0 ? patience : nil
         c.batchSize = try file.intAttribute("batch_size", of: t)
         c.microBatch = try file.intAttribute("micro_batch", of: t)
         c.epochs = try file.intAttribute("epochs", of: t)

@@ -59,11 +59,31 @@ extension Checkpoint {
         let t = "training"
         try file.setAttribute("global_step", state.globalStep, on: t)
         guard let c = configuration else { return }
-        try file.setAttribute("optimizer", c.optimizer.name, on: t)
+        try file.setAttribute("optimizer", c.optimizerKind.rawValue, on: t)
         try file.setAttribute("learning_rate", c.learningRate, on: t)
         try file.setAttribute("momentum", c.momentum, on: t)
         try file.setAttribute("nesterov", c.nesterov ? 1 : 0, on: t)
+        try file.setAttribute("beta1", c.beta1, on: t)
+        try file.setAttribute("beta2", c.beta2, on: t)
+        try file.setAttribute("epsilon", c.epsilon, on: t)
+        try file.setAttribute("weight_decay", c.weightDecay, on: t)
+        try file.setAttribute("rho", c.rho, on: t)
+        try file.setAttribute("schedule", c.schedule.name, on: t)
+        switch c.schedule {
+        case .constant: break
+        case .step(let every, let gamma):
+            try file.setAttribute("decay_epochs", every, on: t)
+            try file.setAttribute("gamma", gamma, on: t)
+        case .exponential(let gamma):
+            try file.setAttribute("gamma", gamma, on: t)
+        case .cosine(let minimum):
+            try file.setAttribute("min_learning_rate", minimum, on: t)
+        }
+        try file.setAttribute("warmup_steps", c.warmupSteps, on: t)
         try file.setAttribute("l2", c.l2, on: t)
+        try file.setAttribute("clip_grad_norm", c.clipGradientNorm ?? 0, on: t)
+        try file.setAttribute("validation_split", c.validationSplit, on: t)
+        try file.setAttribute("early_stopping", c.earlyStoppingPatience ?? 0, on: t)
         try file.setAttribute("batch_size", c.batchSize, on: t)
         try file.setAttribute("micro_batch", c.microBatch, on: t)
         try file.setAttribute("epochs", c.epochs, on: t)
@@ -85,6 +105,13 @@ extension Checkpoint {
         try file.setAttribute("epoch_examples", state.epochExamples, on: t)
         try file.setAttribute("epoch_seconds", state.epochSeconds, on: t)
         try file.write(state.epochOrder, shape: [state.epochOrder.count], to: "training/epoch_order")
+        // Early stopping's memory: the best validation loss, the epochs since, and its parameters.
+        try file.setAttribute("best_validation_loss", state.bestValidationLoss ?? .nan, on: t)
+        try file.setAttribute("epochs_since_best", state.epochsSinceBest, on: t)
+        try file.setAttribute("stopped_early", state.stoppedEarly ? 1 : 0, on: t)
+        if !state.bestParameters.isEmpty {
+            try writeLayers(state.bestParameters[...], under: "training/best", to: file)
+        }
     }
 
     private func writeHistory(to file: HDF5File) throws {

@@ -55,14 +55,19 @@ public final class Checkpointer {
                 bestLoss = loss
                 try replaceLink(to: path, at: bestPath)
             }
-        case .epochBegan:
+        case .epochBegan, .stoppedEarly:
             break
         }
     }
 
-    /// Writes the trainer's state to `path` now (once per step at most).
-    public func save(_ trainer: Trainer) throws {
-        guard lastSavedStep != trainer.globalStep || !FileManager.default.fileExists(atPath: path) else { return }
+    /// Writes the trainer's state to `path` now. Unless `force`d, a step that
+    /// was already saved is not written again.
+    public func save(_ trainer: Trainer, force: Bool = false) throws {
+        guard force || lastSavedStep != trainer.globalStep || !FileManager.default.fileExists(atPath: path) else { return }
+        // Never let non-finite parameters replace a good checkpoint.
+        if let bad = trainer.state.parameters.firstIndex(where: { !$0.isFinite }) {
+            throw DivergenceError(step: trainer.globalStep, what: "parameter \(bad)")
+        }
         let checkpoint = Checkpoint(trainer: trainer, dataset: dataset, log: log, checkpointEvery: everySteps, keep: keep)
         try checkpoint.write(to: path)
         lastSavedStep = trainer.globalStep

@@ -55,15 +55,48 @@ public final class ParameterStore: @unchecked Sendable {
         self.step = step
     }
 
+    /// Replaces the parameters only, keeping the optimizer state (restoring the best weights).
+    public func restore(parameters values: [Float]) {
+        precondition(values.count == layout.count)
+        _ = UnsafeMutableBufferPointer(rebasing: parameters[...]).update(from: values)
+    }
+
     /// Turns the gradient sum over a minibatch of `batchSize` examples into
-    /// ∂J/∂θ = (1/m)(Σ_i ∂L_i/∂θ + λ W) in place, over `range`, and applies the
-    /// optimizer there. Call `finishStep()` once after every range is done.
-    func update(gradientSum g: UnsafeMutablePointer<Float>, batchSize m: Int, learningRate: Float, range: Range<Int>) {
+    /// ∂J/∂θ = (1/m)(Σ_i ∂L_i/∂θ + λ W) in place over `range`, and writes the
+    /// sum of squares of each `blockSize` block that starts in `range` to
+    /// `blockSquares[block]`, for the global norm.
+    ///
+    /// `range` must start on a block boundary so that every block is summed
+    /// whole, in index order, by one worker: the norm is then the same
+    /// whatever the number of workers.
+    func prepareGradient(
+        _ g: UnsafeMutablePointer<Float>, batchSize m: Int, range: Range<Int>,
+        blockSize: Int, blockSquares: UnsafeMutablePointer<Double>
+    ) {
+        precondition(range.lowerBound % blockSize == 0, "a gradient slice must start on a block boundary")
         let inverseM = 1 / Float(m), λ = l2, θ = parameters.baseAddress!, mask = regularised.baseAddress!
-        for i in range { g[i] = (g[i] + λ * mask[i] * θ[i]) * inverseM }  // ∂J/∂θ
+        var blockStart = range.lowerBound
+        while blockStart < range.upperBound {
+            let blockEnd = min(blockStart + blockSize, range.upperBound)
+            var squares: Float = 0
+            for i in blockStart..<blockEnd {
+                g[i] = (g[i] + λ * mask[i] * θ[i]) * inverseM  // ∂J/∂θ
+                squares += g[i] * g[i]
+            }
+            blockSquares[blockStart / blockSize] = Double(squares)
+            blockStart = blockEnd
+        }
+    }
+
+    /// Applies the optimizer over `range` with gradient `scale` · g (gradient
+    /// clipping); call `finishStep()` once after every range is done.
+    func apply(_ g: UnsafeMutablePointer<Float>, learningRate: Float, scale: Float, range: Range<Int>) {
+        if scale != 1 {
+            for i in range { g[i] *= scale }
+        }
         optimizer.update(
-            parameters: θ, gradient: g, state: state.baseAddress!, stateStride: stateStride,
-            range: range, learningRate: learningRate, step: step + 1)
+            parameters: parameters.baseAddress!, gradient: g, state: state.baseAddress!, stateStride: stateStride,
+            isWeight: regularised.baseAddress!, range: range, learningRate: learningRate, step: step + 1)
     }
 
     func finishStep() { step += 1 }

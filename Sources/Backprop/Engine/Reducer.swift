@@ -31,14 +31,15 @@ enum Reducer {
         }
     }
 
-    /// Splits 0..<count into `parts` contiguous ranges whose bounds are
-    /// multiples of 16 elements (one cache line of Float), for parallel work.
-    static func partition(count: Int, parts: Int) -> [Range<Int>] {
+    /// Splits 0..<count into `parts` contiguous ranges that start on
+    /// `blockSize` boundaries, for parallel work: a block is then always
+    /// handled whole by one worker.
+    static func partition(count: Int, parts: Int, blockSize: Int = blockSize) -> [Range<Int>] {
         precondition(parts > 0)
-        let lines = (count + 15) / 16
+        let blocks = (count + blockSize - 1) / blockSize
         return (0..<parts).map { p in
-            let lower = min(count, lines * p / parts * 16)
-            let upper = min(count, lines * (p + 1) / parts * 16)
+            let lower = min(count, blocks * p / parts * blockSize)
+            let upper = min(count, blocks * (p + 1) / parts * blockSize)
             return lower..<upper
         }
     }

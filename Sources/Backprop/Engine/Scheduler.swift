@@ -5,11 +5,13 @@
 // slots there in tree order and applies the update there. Two barriers a step,
 // no locks, no allocation, and a result that does not depend on W.
 
-/// What one training step saw: the summed loss and hits over its minibatch.
+/// What one training step saw: the summed loss and hits over its minibatch,
+/// and the global L2 norm of ∂J/∂θ before any clipping.
 public struct StepResult: Sendable {
     public var lossSum: Double
     public var correct: Int
     public var examples: Int
+    public var gradientNorm: Double = .nan
 }
 
 public final class Scheduler: @unchecked Sendable {
@@ -26,6 +28,8 @@ public final class Scheduler: @unchecked Sendable {
     private let slots: GradientSlots
     private let slices: [Range<Int>]
     private let shardResults: UnsafeMutableBufferPointer<ShardResult>
+    /// Sum of squares of ∂J/∂θ per block of `Reducer.blockSize` parameters.
+    private let blockSquares: UnsafeMutableBufferPointer<Double>
 
     public init(network: Network, store: ParameterStore, workers: Int, microBatch: Int, maxBatch: Int) {
         precondition(workers > 0 && microBatch > 0 && maxBatch > 0)
@@ -41,15 +45,24 @@ public final class Scheduler: @unchecked Sendable {
         slices = Reducer.partition(count: network.layout.count, parts: workers)
         shardResults = .allocate(capacity: shards)
         shardResults.initialize(repeating: ShardResult(lossSum: 0, correct: 0))
+        blockSquares = .allocate(capacity: (network.layout.count + Reducer.blockSize - 1) / Reducer.blockSize)
+        blockSquares.initialize(repeating: 0)
     }
 
-    deinit { shardResults.deallocate() }
+    deinit {
+        shardResults.deallocate()
+        blockSquares.deallocate()
+    }
 
     /// One optimizer step on the examples `batch` of `dataset`.
     ///
-    /// If the loss is not finite the parameters are left untouched and a
-    /// `DivergenceError` is thrown.
-    public func trainStep(_ dataset: Dataset, batch: UnsafeBufferPointer<Int32>, learningRate: Float) throws -> StepResult {
+    /// If the loss or the gradient is not finite the parameters are left
+    /// untouched and a `DivergenceError` is thrown.
+    ///
+    /// - Parameter clipNorm: rescale ∂J/∂θ to this L2 norm when it is larger.
+    public func trainStep(
+        _ dataset: Dataset, batch: UnsafeBufferPointer<Int32>, learningRate: Float, clipNorm: Double? = nil
+    ) throws -> StepResult {
         let m = batch.count
         precondition(m > 0 && m <= maxBatch, "minibatch of \(m) rows, the scheduler was sized for \(maxBatch)")
         let shardCount = (m + microBatch - 1) / microBatch
@@ -63,16 +76,31 @@ public final class Scheduler: @unchecked Sendable {
                 shardResults[shard] = worker.train(dataset, rows: rows, parameters: parameters, gradient: slots[shard])
             }
         }
-        let result = summed(shardCount: shardCount, examples: m)
+        var result = summed(shardCount: shardCount, examples: m)
         guard result.lossSum.isFinite else {
             throw DivergenceError(step: store.step + 1, what: "loss")
         }
 
-        // Reduce and update: each worker owns a slice of the parameters.
+        // Reduce, and scale to ∂J/∂θ: each worker owns a slice of the parameters.
         parallelFor(workerCount) { w in
             let range = slices[w]
             Reducer.treeSum(slots, shardCount: shardCount, range: range)
-            store.update(gradientSum: slots[0], batchSize: m, learningRate: learningRate, range: range)
+            store.prepareGradient(slots[0], batchSize: m, range: range,
+                                  blockSize: Reducer.blockSize, blockSquares: blockSquares.baseAddress!)
+        }
+        // Summed in block order, so the norm does not depend on the worker count.
+        var squares = 0.0
+        for block in blockSquares { squares += block }
+        result.gradientNorm = squares.squareRoot()
+        guard result.gradientNorm.isFinite else {
+            throw DivergenceError(step: store.step + 1, what: "gradient")
+        }
+        var scale: Float = 1
+        if let clipNorm, result.gradientNorm > clipNorm { scale = Float(clipNorm / result.gradientNorm) }
+
+        // Update, on the same slices.
+        parallelFor(workerCount) { w in
+            store.apply(slots[0], learningRate: learningRate, scale: scale, range: slices[w])
         }
         store.finishStep()
         return result

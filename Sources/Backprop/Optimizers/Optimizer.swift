@@ -1,6 +1,6 @@
 // The update rule that turns ∂J/∂θ into new parameters. Optimizers are separate
-// from the network: each declares how many state values it keeps per parameter
-// (momentum, moment estimates), and the parameter store owns that state.
+// from the network: each declares the state it keeps per parameter (momentum,
+// moment estimates), and the parameter store owns that state.
 
 /// An update rule applied to a range of the flat parameter buffer.
 ///
@@ -15,11 +15,13 @@ public protocol Optimizer: Sendable {
     /// θ ← update(θ, g) over `range`, where g = ∂J/∂θ.
     ///
     /// - Parameters:
-    ///   - state: `stateCount` buffers, each laid out like the parameters.
+    ///   - state: `stateCount` buffers of `stateStride` values, back to back,
+    ///     each laid out like the parameters.
+    ///   - isWeight: 1 for a weight, 0 for a bias, for rules that decay weights only.
     ///   - step: the 1-based number of this update.
     func update(
         parameters: UnsafeMutablePointer<Float>, gradient: UnsafePointer<Float>,
-        state: UnsafeMutablePointer<Float>, stateStride: Int,
+        state: UnsafeMutablePointer<Float>, stateStride: Int, isWeight: UnsafePointer<Float>,
         range: Range<Int>, learningRate: Float, step: Int)
 }
 

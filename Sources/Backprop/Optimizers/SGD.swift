@@ -22,7 +22,7 @@ public struct SGD: Optimizer, Equatable {
 
     public func update(
         parameters θ: UnsafeMutablePointer<Float>, gradient g: UnsafePointer<Float>,
-        state: UnsafeMutablePointer<Float>, stateStride: Int,
+        state: UnsafeMutablePointer<Float>, stateStride: Int, isWeight: UnsafePointer<Float>,
         range: Range<Int>, learningRate α: Float, step: Int
     ) {
         if momentum == 0 {

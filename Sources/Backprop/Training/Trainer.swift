@@ -1,5 +1,6 @@
 // The training loop: epochs of shuffled minibatches handed to the scheduler,
-// with the test split evaluated at every epoch's end.
+// the learning rate from its schedule, and at every epoch's end the held-out
+// splits evaluated and early stopping decided.
 //
 // The data order of epoch e is a function of (seed, e) alone, and the state
 // between two steps is captured whole by `state`, so a run can stop anywhere
@@ -12,34 +13,27 @@ public final class Trainer {
     public let architecture: Architecture
     public let configuration: TrainingConfiguration
     public let train: Dataset
+    public let validation: Dataset?
     public let test: Dataset?
 
     let network: Network
     let store: ParameterStore
     let scheduler: Scheduler
+    /// Everything in `TrainingState` but the parameters and optimizer state, which the store owns.
+    private var progress: TrainingState
 
-    /// The records of the epochs finished so far.
-    public private(set) var history: [EpochRecord] = []
-    /// Completed epochs, and steps taken in the current one.
-    public private(set) var epochsDone = 0
-    public private(set) var stepInEpoch = 0
-    /// The current epoch's row order; empty between epochs.
-    private var epochOrder: [Int32] = []
-    /// Running sums over the current epoch.
-    private var epochLossSum = 0.0, epochCorrect = 0, epochExamples = 0, epochSeconds = 0.0
-
-    /// - Parameter model: start from these parameters instead of a fresh initialisation.
+    /// Starts a run from `model`'s parameters, or from a fresh initialisation.
     public convenience init(
         architecture: Architecture, configuration: TrainingConfiguration,
-        train: Dataset, test: Dataset? = nil, model: Model? = nil
+        train: Dataset, validation: Dataset? = nil, test: Dataset? = nil, model: Model? = nil
     ) throws {
         if let model, model.architecture != architecture {
             throw ConfigurationError("the model's architecture \(model.architecture) is not the one to train, \(architecture)")
         }
         let parameters = model?.parameters
             ?? configuration.initialization.parameters(for: architecture, seed: configuration.seed)
-        try self.init(architecture: architecture, configuration: configuration, train: train, test: test,
-                      state: TrainingState(parameters: parameters, optimizerState: []))
+        try self.init(architecture: architecture, configuration: configuration, train: train, validation: validation,
+                      test: test, state: TrainingState(parameters: parameters, optimizerState: []))
     }
 
     /// Continues a run from `state` (e.g. read from a checkpoint). The
@@ -47,15 +41,18 @@ public final class Trainer {
     /// `maxSteps` and `workers`, none of which changes what a step computes.
     public init(
         architecture: Architecture, configuration: TrainingConfiguration,
-        train: Dataset, test: Dataset? = nil, state: TrainingState
+        train: Dataset, validation: Dataset? = nil, test: Dataset? = nil, state: TrainingState
     ) throws {
         try configuration.validate()
-        try train.validate(for: architecture)
-        try test?.validate(for: architecture)
+        for dataset in [train, validation, test].compactMap({ $0 }) { try dataset.validate(for: architecture) }
         guard train.count > 0 else { throw DatasetError(file: train.name, "has no training examples") }
+        if configuration.earlyStoppingPatience != nil, validation == nil {
+            throw ConfigurationError("--early-stopping needs validation data: --validation-split F, or validation/x and validation/y in the file")
+        }
         self.architecture = architecture
         self.configuration = configuration
         self.train = train
+        self.validation = validation
         self.test = test
         network = Network(architecture)
         let optimizer = configuration.optimizer
@@ -70,14 +67,12 @@ public final class Trainer {
         guard state.epochOrder.isEmpty || state.epochOrder.count == train.count else {
             throw DatasetError(file: train.name, "the run being resumed had \(state.epochOrder.count) training examples; this file has \(train.count)")
         }
-        history = state.history
-        epochsDone = state.epochsDone
-        stepInEpoch = state.stepInEpoch
-        epochOrder = state.epochOrder
-        epochLossSum = state.epochLossSum
-        epochCorrect = state.epochCorrect
-        epochExamples = state.epochExamples
-        epochSeconds = state.epochSeconds
+        guard state.bestParameters.isEmpty || state.bestParameters.count == network.layout.count else {
+            throw ConfigurationError("the best parameters saved for early stopping do not fit \(architecture)")
+        }
+        progress = state
+        progress.parameters = []
+        progress.optimizerState = []
         let batch = min(configuration.batchSize, train.count)
         scheduler = Scheduler(
             network: network, store: store, workers: configuration.workers,
@@ -89,21 +84,39 @@ public final class Trainer {
 
     /// Everything needed to continue this run exactly.
     public var state: TrainingState {
-        TrainingState(
-            parameters: store.values, optimizerState: store.optimizerState, globalStep: store.step,
-            epochsDone: epochsDone, stepInEpoch: stepInEpoch, epochOrder: epochOrder,
-            epochLossSum: epochLossSum, epochCorrect: epochCorrect, epochExamples: epochExamples,
-            epochSeconds: epochSeconds, history: history)
+        var state = progress
+        state.parameters = store.values
+        state.optimizerState = store.optimizerState
+        state.globalStep = store.step
+        return state
     }
 
+    /// The records of the epochs finished so far.
+    public var history: [EpochRecord] { progress.history }
+    /// Completed epochs, and steps taken in the current one.
+    public var epochsDone: Int { progress.epochsDone }
+    public var stepInEpoch: Int { progress.stepInEpoch }
     /// Optimizer steps taken in all.
     public var globalStep: Int { store.step }
 
     /// Steps in one epoch: ⌈N / m⌉.
     public var stepsPerEpoch: Int { (train.count + configuration.batchSize - 1) / configuration.batchSize }
 
-    /// Whether the run has reached its epoch or step limit.
-    public var isFinished: Bool { epochsDone >= configuration.epochs || stepLimitReached }
+    /// The steps the run is planned to take, for schedules that span it.
+    public var plannedSteps: Int {
+        let byEpochs = configuration.epochs * stepsPerEpoch
+        return configuration.maxSteps.map { min($0, byEpochs) } ?? byEpochs
+    }
+
+    /// Whether the run has reached its epoch or step limit, or stopped early.
+    public var isFinished: Bool { progress.epochsDone >= configuration.epochs || stepLimitReached || progress.stoppedEarly }
+
+    /// The learning rate of 0-based step `step`.
+    public func learningRate(atStep step: Int) -> Double {
+        configuration.schedule.rate(
+            base: configuration.learningRate, step: step, stepsPerEpoch: stepsPerEpoch,
+            totalSteps: plannedSteps, warmupSteps: configuration.warmupSteps)
+    }
 
     /// The order in which epoch `epoch` (1-based) visits the training rows.
     public func order(ofEpoch epoch: Int) -> [Int32] {
@@ -112,41 +125,50 @@ public final class Trainer {
         return generator.permutation(count: train.count)
     }
 
-    /// Trains until `configuration.epochs` epochs or `configuration.maxSteps`
-    /// steps are done, or until `shouldStop` returns true after a step,
-    /// reporting each event to `onEvent`. The state is consistent at every event.
+    /// Trains until the run is finished, or until `shouldStop` returns true
+    /// after a step, reporting each event to `onEvent`. The state is
+    /// consistent at every event, so a checkpoint can be taken there.
+    ///
+    /// A non-finite loss or gradient throws `DivergenceError` before the
+    /// step's update: the parameters stay those of the last good step.
     @discardableResult
     public func fit(
         shouldStop: () -> Bool = { false },
         onEvent: (TrainingEvent) throws -> Void = { _ in }
     ) throws -> [EpochRecord] {
         let epochs = configuration.epochs, batchSize = configuration.batchSize
-        let learningRate = Float(configuration.learningRate)
         while !isFinished {
-            let epoch = epochsDone + 1
-            if epochOrder.isEmpty { epochOrder = order(ofEpoch: epoch) }
+            let epoch = progress.epochsDone + 1
+            if progress.epochOrder.isEmpty { progress.epochOrder = order(ofEpoch: epoch) }
             try onEvent(.epochBegan(epoch: epoch, epochs: epochs, steps: stepsPerEpoch))
-            while stepInEpoch < stepsPerEpoch, !stepLimitReached {
+            while progress.stepInEpoch < stepsPerEpoch, !stepLimitReached {
                 let start = DispatchTime.now().uptimeNanoseconds
-                let lower = stepInEpoch * batchSize, upper = min(epochOrder.count, lower + batchSize)
-                let result = try epochOrder.withUnsafeBufferPointer { order in
-                    try scheduler.trainStep(train, batch: UnsafeBufferPointer(rebasing: order[lower..<upper]), learningRate: learningRate)
+                let lower = progress.stepInEpoch * batchSize, upper = min(train.count, lower + batchSize)
+                let rate = learningRate(atStep: store.step)
+                let result = try progress.epochOrder.withUnsafeBufferPointer { order in
+                    try scheduler.trainStep(
+                        train, batch: UnsafeBufferPointer(rebasing: order[lower..<upper]),
+                        learningRate: Float(rate), clipNorm: configuration.clipGradientNorm)
                 }
-                epochSeconds += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-                epochLossSum += result.lossSum
-                epochCorrect += result.correct
-                epochExamples += result.examples
-                stepInEpoch += 1
-                let epochDone = stepInEpoch == stepsPerEpoch
+                progress.epochSeconds += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+                progress.epochLossSum += result.lossSum
+                progress.epochCorrect += result.correct
+                progress.epochExamples += result.examples
+                progress.stepInEpoch += 1
+                let epochDone = progress.stepInEpoch == stepsPerEpoch
                 if epochDone {
-                    try onEvent(.epochEnded(finishEpoch(epoch)))
+                    try onEvent(.epochEnded(finishEpoch(epoch, learningRate: rate)))
+                    if progress.stoppedEarly, let best = bestEpoch {
+                        try onEvent(.stoppedEarly(epoch: epoch, bestEpoch: best))
+                    }
                 } else {
-                    try onEvent(.stepEnded(progress(epoch: epoch, epochs: epochs)))
+                    try onEvent(.stepEnded(progress(epoch: epoch, epochs: epochs, learningRate: rate)))
                 }
                 if shouldStop() { return history }
                 if epochDone { break }
             }
         }
+        restoreBestParameters()
         return history
     }
 
@@ -154,34 +176,66 @@ public final class Trainer {
         configuration.maxSteps.map { store.step >= $0 } ?? false
     }
 
-    private func progress(epoch: Int, epochs: Int) -> StepProgress {
-        StepProgress(
-            epoch: epoch, epochs: epochs, stepInEpoch: stepInEpoch, stepsInEpoch: stepsPerEpoch,
-            globalStep: store.step,
-            loss: epochLossSum / Double(epochExamples), accuracy: Double(epochCorrect) / Double(epochExamples),
-            samplesPerSecond: Double(epochExamples) / max(epochSeconds, 1e-9), elapsed: epochSeconds)
+    /// The epoch whose parameters early stopping keeps.
+    private var bestEpoch: Int? {
+        guard let best = progress.bestValidationLoss else { return nil }
+        return progress.history.last { $0.validationLoss == best }?.epoch
     }
 
-    /// Closes the epoch: evaluates the test split, records the metrics and
-    /// moves the state to the next epoch's boundary.
-    private func finishEpoch(_ epoch: Int) -> EpochRecord {
-        let evaluation = test.map { Evaluation(scheduler.evaluate($0), examples: $0.count) }
-        let record = EpochRecord(
+    private func progress(epoch: Int, epochs: Int, learningRate: Double) -> StepProgress {
+        let p = progress
+        return StepProgress(
+            epoch: epoch, epochs: epochs, stepInEpoch: p.stepInEpoch, stepsInEpoch: stepsPerEpoch,
+            globalStep: store.step,
+            loss: p.epochLossSum / Double(p.epochExamples), accuracy: Double(p.epochCorrect) / Double(p.epochExamples),
+            samplesPerSecond: Double(p.epochExamples) / max(p.epochSeconds, 1e-9), learningRate: learningRate,
+            elapsed: p.epochSeconds)
+    }
+
+    /// Closes the epoch: evaluates the held-out splits, records the metrics,
+    /// decides early stopping, and moves the state to the next epoch's boundary.
+    private func finishEpoch(_ epoch: Int, learningRate: Double) -> EpochRecord {
+        let validation = self.validation.map { Evaluation(scheduler.evaluate($0), examples: $0.count) }
+        let test = self.test.map { Evaluation(scheduler.evaluate($0), examples: $0.count) }
+        let p = progress
+        var record = EpochRecord(
             epoch: epoch, step: store.step,
-            trainLoss: epochLossSum / Double(epochExamples),
-            trainAccuracy: Double(epochCorrect) / Double(epochExamples),
-            testLoss: evaluation?.loss, testAccuracy: evaluation?.accuracy,
-            samplesPerSecond: Double(epochExamples) / max(epochSeconds, 1e-9),
-            seconds: epochSeconds, learningRate: configuration.learningRate)
-        history.append(record)
-        epochsDone += 1
-        stepInEpoch = 0
-        epochOrder = []
-        epochLossSum = 0
-        epochCorrect = 0
-        epochExamples = 0
-        epochSeconds = 0
+            trainLoss: p.epochLossSum / Double(p.epochExamples),
+            trainAccuracy: Double(p.epochCorrect) / Double(p.epochExamples),
+            testLoss: test?.loss, testAccuracy: test?.accuracy,
+            samplesPerSecond: Double(p.epochExamples) / max(p.epochSeconds, 1e-9),
+            seconds: p.epochSeconds, learningRate: learningRate)
+        record.validationLoss = validation?.loss
+        record.validationAccuracy = validation?.accuracy
+        progress.history.append(record)
+        progress.epochsDone += 1
+        progress.stepInEpoch = 0
+        progress.epochOrder = []
+        progress.epochLossSum = 0
+        progress.epochCorrect = 0
+        progress.epochExamples = 0
+        progress.epochSeconds = 0
+        if let patience = configuration.earlyStoppingPatience, let loss = validation?.loss {
+            if loss < (progress.bestValidationLoss ?? .infinity) {
+                progress.bestValidationLoss = loss
+                progress.bestParameters = store.values
+                progress.epochsSinceBest = 0
+            } else {
+                progress.epochsSinceBest += 1
+                if progress.epochsSinceBest >= patience {
+                    progress.stoppedEarly = true
+                    restoreBestParameters()
+                }
+            }
+        }
         return record
+    }
+
+    /// With early stopping, the run ends on the parameters with the lowest
+    /// validation loss. Idempotent.
+    private func restoreBestParameters() {
+        guard configuration.earlyStoppingPatience != nil, !progress.bestParameters.isEmpty else { return }
+        store.restore(parameters: progress.bestParameters)
     }
 
     /// Loss and accuracy of the current model on `dataset`.

@@ -3,7 +3,8 @@
 
 import Foundation
 
-/// How to train: the optimizer's settings, batching, seeding and parallelism.
+/// How to train: the optimizer and its schedule, batching, held-out data,
+/// stopping rules, seeding and parallelism.
 public struct TrainingConfiguration: Sendable, Equatable {
     /// Passes over the training data.
     public var epochs = 10
@@ -14,14 +15,40 @@ public struct TrainingConfiguration: Sendable, Equatable {
     /// Rows per micro-shard, the unit of work handed to a worker. Results depend
     /// on it (it fixes the order of the gradient sum) but not on `workers`.
     public var microBatch = 64
-    /// α.
+
+    /// The update rule and its settings.
+    public var optimizerKind = OptimizerKind.sgd
+    /// α, the base learning rate.
     public var learningRate = 0.01
     /// μ of SGD with momentum (0: plain SGD).
     public var momentum = 0.0
     public var nesterov = false
+    /// β₁, β₂ and ε of Adam and AdamW; ε of RMSprop.
+    public var beta1 = 0.9
+    public var beta2 = 0.999
+    public var epsilon = 1e-8
+    /// λ of AdamW's decoupled weight decay.
+    public var weightDecay = 0.01
+    /// ρ of RMSprop.
+    public var rho = 0.99
+
+    /// How α changes over the run, and the linear warm-up before it.
+    public var schedule = LearningRateSchedule.constant
+    public var warmupSteps = 0
+
     /// λ of the L2 penalty (λ / 2m) Σ‖W‖²; biases are not regularised.
     public var l2 = 0.0
-    /// Seeds initialisation and shuffling.
+    /// Rescale ∂J/∂θ to this global L2 norm when it is larger (nil: never).
+    public var clipGradientNorm: Double? = nil
+
+    /// Hold out this fraction of the training rows, chosen from the seed, for
+    /// validation (when the file has no validation split).
+    public var validationSplit = 0.0
+    /// Stop when the validation loss has not improved for this many epochs,
+    /// and restore the best parameters (nil: never).
+    public var earlyStoppingPatience: Int? = nil
+
+    /// Seeds initialisation, shuffling and the validation split.
     public var seed: UInt64 = 0
     /// Shuffle the training rows every epoch (from the seed); false keeps file order.
     public var shuffle = true
@@ -36,17 +63,47 @@ public struct TrainingConfiguration: Sendable, Equatable {
         func require(_ condition: Bool, _ message: @autoclosure () -> String) throws {
             if !condition { throw ConfigurationError(message()) }
         }
+        func finite(_ x: Double) -> Bool { x.isFinite }
         try require(epochs >= 0, "--epochs must be 0 or more, got \(epochs)")
         try require(maxSteps.map { $0 >= 0 } ?? true, "--steps must be 0 or more, got \(maxSteps ?? 0)")
         try require(batchSize > 0, "--batch-size must be positive, got \(batchSize)")
         try require(microBatch > 0, "--micro-batch must be positive, got \(microBatch)")
-        try require(learningRate.isFinite && learningRate > 0, "--learning-rate must be a positive number, got \(learningRate)")
-        try require(momentum.isFinite && momentum >= 0 && momentum < 1, "--momentum must be in [0, 1), got \(momentum)")
+        try require(finite(learningRate) && learningRate > 0, "--learning-rate must be a positive number, got \(learningRate)")
+        try require(finite(momentum) && momentum >= 0 && momentum < 1, "--momentum must be in [0, 1), got \(momentum)")
         try require(!nesterov || momentum > 0, "--nesterov needs a --momentum above 0")
-        try require(l2.isFinite && l2 >= 0, "--l2 must be 0 or more, got \(l2)")
+        try require(optimizerKind == .sgd || (momentum == 0 && !nesterov), "--momentum and --nesterov are for --optimizer sgd")
+        try require(finite(beta1) && beta1 >= 0 && beta1 < 1, "--beta1 must be in [0, 1), got \(beta1)")
+        try require(finite(beta2) && beta2 >= 0 && beta2 < 1, "--beta2 must be in [0, 1), got \(beta2)")
+        try require(finite(epsilon) && epsilon > 0, "--epsilon must be positive, got \(epsilon)")
+        try require(finite(weightDecay) && weightDecay >= 0, "--weight-decay must be 0 or more, got \(weightDecay)")
+        try require(finite(rho) && rho >= 0 && rho < 1, "--rho must be in [0, 1), got \(rho)")
+        switch schedule {
+        case .constant: break
+        case .step(let every, let gamma):
+            try require(every > 0, "--decay-epochs must be positive, got \(every)")
+            try require(finite(gamma) && gamma > 0, "--gamma must be positive, got \(gamma)")
+        case .exponential(let gamma):
+            try require(finite(gamma) && gamma > 0, "--gamma must be positive, got \(gamma)")
+        case .cosine(let minimum):
+            try require(finite(minimum) && minimum >= 0 && minimum <= learningRate,
+                        "--min-learning-rate must be in [0, --learning-rate], got \(minimum)")
+        }
+        try require(warmupSteps >= 0, "--warmup-steps must be 0 or more, got \(warmupSteps)")
+        try require(finite(l2) && l2 >= 0, "--l2 must be 0 or more, got \(l2)")
+        try require(clipGradientNorm.map { finite($0) && $0 > 0 } ?? true, "--clip-grad-norm must be positive, got \(clipGradientNorm ?? 0)")
+        try require(finite(validationSplit) && validationSplit >= 0 && validationSplit < 1,
+                    "--validation-split must be in [0, 1), got \(validationSplit)")
+        try require(earlyStoppingPatience.map { $0 > 0 } ?? true, "--early-stopping must be a positive number of epochs, got \(earlyStoppingPatience ?? 0)")
         try require(workers > 0 && workers <= 1024, "--workers must be between 1 and 1024, got \(workers)")
     }
 
-    /// The optimizer these settings describe.
-    public var optimizer: any Optimizer { SGD(momentum: Float(momentum), nesterov: nesterov) }
+    /// The update rule these settings describe.
+    public var optimizer: any Optimizer {
+        switch optimizerKind {
+        case .sgd: SGD(momentum: Float(momentum), nesterov: nesterov)
+        case .adam: Adam(beta1: Float(beta1), beta2: Float(beta2), epsilon: Float(epsilon))
+        case .adamw: Adam(beta1: Float(beta1), beta2: Float(beta2), epsilon: Float(epsilon), weightDecay: Float(weightDecay))
+        case .rmsprop: RMSprop(rho: Float(rho), epsilon: Float(epsilon))
+        }
+    }
 }

@@ -13,6 +13,8 @@ public struct StepProgress: Sendable {
     public var loss: Double
     public var accuracy: Double
     public var samplesPerSecond: Double
+    /// The learning rate of the step just taken.
+    public var learningRate: Double
     /// Seconds since the epoch began.
     public var elapsed: Double
 }
@@ -22,4 +24,6 @@ public enum TrainingEvent: Sendable {
     case epochBegan(epoch: Int, epochs: Int, steps: Int)
     case stepEnded(StepProgress)
     case epochEnded(EpochRecord)
+    /// Early stopping ended the run after `epoch`; the parameters of `bestEpoch` are restored.
+    case stoppedEarly(epoch: Int, bestEpoch: Int)
 }

@@ -22,6 +22,13 @@ public struct TrainingState: Sendable, Equatable {
     public var epochSeconds: Double
     /// The records of the epochs completed.
     public var history: [EpochRecord]
+    /// Early stopping: the lowest validation loss at an epoch's end, the
+    /// parameters that had it, and the epochs since.
+    public var bestValidationLoss: Double? = nil
+    public var bestParameters: [Float] = []
+    public var epochsSinceBest = 0
+    /// True once early stopping ended the run.
+    public var stoppedEarly = false
 
     public init(
         parameters: [Float], optimizerState: [Float], globalStep: Int = 0, epochsDone: Int = 0, stepInEpoch: Int = 0,

@@ -32,6 +32,8 @@ final class ProgressReporter {
             lastDraw = now
             Terminal.write("\r" + bar(p) + "\u{1B}[K")
             drewBar = true
+        case .stoppedEarly(let epoch, let bestEpoch):
+            stoppedEarly(epoch: epoch, bestEpoch: bestEpoch)
         case .epochEnded(let record):
             if interactive {
                 // The epoch's last step reports here, not as a step: draw the full bar with the test figures.
@@ -42,6 +44,10 @@ final class ProgressReporter {
                 Terminal.write("epoch \(record.epoch) step \(record.step): " + summary(record) + "\n")
             }
         }
+    }
+
+    private func stoppedEarly(epoch: Int, bestEpoch: Int) {
+        Terminal.write("early stopping after epoch \(epoch): the validation loss has not improved since epoch \(bestEpoch), whose parameters are restored\n")
     }
 
     private func bar(_ p: StepProgress) -> String {
@@ -57,10 +63,13 @@ final class ProgressReporter {
 
     func summary(_ r: EpochRecord) -> String {
         var parts = ["loss: \(fixed(r.trainLoss))", "accuracy: \(fixed(r.trainAccuracy))"]
+        if let loss = r.validationLoss, let accuracy = r.validationAccuracy {
+            parts += ["val_loss: \(fixed(loss))", "val_accuracy: \(fixed(accuracy))"]
+        }
         if let loss = r.testLoss, let accuracy = r.testAccuracy {
             parts += ["test_loss: \(fixed(loss))", "test_accuracy: \(fixed(accuracy))"]
         }
-        parts += ["\(Int(r.samplesPerSecond).grouped) samples/s"]
+        parts += ["lr: \(String(format: "%.3g", r.learningRate))", "\(Int(r.samplesPerSecond).grouped) samples/s"]
         if !interactive { parts.append(String(format: "%.1fs", r.seconds)) }
         return parts.joined(separator: " - ")
     }
