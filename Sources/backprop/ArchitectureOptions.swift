@@ -13,7 +13,7 @@ struct ArchitectureOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Output activation (default: the one that matches --loss).", valueName: "name"))
     var outputActivation: String?
 
-    @Option(help: "Slope of leaky-relu for z < 0.")
+    @Option(parsing: .unconditional, help: "Slope of leaky-relu for z < 0.")
     var leakySlope = Activation.defaultLeakySlope
 
     @Option(help: ArgumentHelp("Loss: \(Loss.allCases.map(\.rawValue).joined(separator: ", ")).", valueName: "name"))

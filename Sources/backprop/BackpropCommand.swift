@@ -2,6 +2,7 @@
 
 import ArgumentParser
 import Backprop
+import Foundation
 
 @main
 struct BackpropCommand: ParsableCommand {
@@ -10,4 +11,36 @@ struct BackpropCommand: ParsableCommand {
         abstract: "Train fully connected networks by backpropagation on every core, with HDF5 data and checkpoints.",
         version: "0.1.0",
         subcommands: [TrainCommand.self, ResumeCommand.self, EvaluateCommand.self, ImportCommand.self])
+
+    /// Parses and runs the command, printing any usage error as one line on
+    /// standard error (ArgumentParser's own output adds the usage text), with
+    /// ArgumentParser's exit status: 64 for a usage error, 1 for a failure.
+    static func main() {
+        let command: ParsableCommand
+        do {
+            command = try parseAsRoot()
+        } catch {
+            exitReportingOneLine(error)
+        }
+        do {
+            var command = command
+            try command.run()
+        } catch {
+            exitReportingOneLine(error)
+        }
+    }
+
+    private static func exitReportingOneLine(_ error: Error) -> Never {
+        let code = exitCode(for: error)
+        if code == .success {
+            // --help and --version are "errors" that print to standard output.
+            print(fullMessage(for: error))
+            exit(withError: nil)
+        }
+        let message = message(for: error).split(separator: "\n").first.map(String.init) ?? ""
+        if !message.isEmpty {
+            FileHandle.standardError.write(Data("backprop: error: \(message)\n".utf8))
+        }
+        Foundation.exit(code.rawValue)
+    }
 }

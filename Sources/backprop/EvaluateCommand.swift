@@ -18,7 +18,7 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: "The split to evaluate: train, test or validation.")
     var split = "test"
 
-    @Option(help: ArgumentHelp("Parallel workers (default: the number of cores).", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Parallel workers (default: the number of cores).", valueName: "n"))
     var workers: Int?
 
     @Flag(help: "Print one JSON object instead of text.")

@@ -22,13 +22,13 @@ struct ResumeCommand: ParsableCommand {
     @Option(help: ArgumentHelp("The dataset (default: the path recorded in the checkpoint).", valueName: "data.h5"))
     var data: String?
 
-    @Option(help: ArgumentHelp("Train until this many epochs in all.", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Train until this many epochs in all.", valueName: "n"))
     var epochs: Int?
 
-    @Option(help: ArgumentHelp("Stop after this many optimizer steps in all.", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Stop after this many optimizer steps in all.", valueName: "n"))
     var steps: Int?
 
-    @Option(help: ArgumentHelp("Parallel workers (default: the number of cores).", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Parallel workers (default: the number of cores).", valueName: "n"))
     var workers: Int?
 
     @Option(help: ArgumentHelp("Write the JSON log here instead of the run's own log file.", valueName: "file.jsonl"))

@@ -28,10 +28,10 @@ struct TrainCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Write checkpoints here (HDF5): at every epoch's end, every --checkpoint-every steps, and at the end. Replaced atomically, never by a failed run.", valueName: "file.h5"))
     var checkpoint: String?
 
-    @Option(help: ArgumentHelp("Also write a checkpoint every n optimizer steps.", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Also write a checkpoint every n optimizer steps.", valueName: "n"))
     var checkpointEvery: Int?
 
-    @Option(help: ArgumentHelp("Also keep the last n checkpoints as FILE.step-NNNNNN.h5, and the best by held-out loss as FILE.best.h5.", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Also keep the last n checkpoints as FILE.step-NNNNNN.h5, and the best by held-out loss as FILE.best.h5.", valueName: "n"))
     var keep = 0
 
     @Option(help: ArgumentHelp("Write one JSON object per epoch to this file.", valueName: "file.jsonl"))

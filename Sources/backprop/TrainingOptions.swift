@@ -9,70 +9,70 @@ struct TrainingOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Update rule: sgd, adam, adamw, rmsprop.", valueName: "name"))
     var optimizer = OptimizerKind.sgd.rawValue
 
-    @Option(name: [.customLong("learning-rate"), .customLong("lr")], help: "Base learning rate α.")
+    @Option(name: [.customLong("learning-rate"), .customLong("lr")], parsing: .unconditional, help: "Base learning rate α.")
     var learningRate = 0.01
 
-    @Option(help: "Momentum μ of SGD (0 for plain SGD).")
+    @Option(parsing: .unconditional, help: "Momentum μ of SGD (0 for plain SGD).")
     var momentum = 0.0
 
     @Flag(help: "Use Nesterov momentum (SGD).")
     var nesterov = false
 
-    @Option(help: "β₁ of Adam and AdamW.")
+    @Option(parsing: .unconditional, help: "β₁ of Adam and AdamW.")
     var beta1 = 0.9
 
-    @Option(help: "β₂ of Adam and AdamW.")
+    @Option(parsing: .unconditional, help: "β₂ of Adam and AdamW.")
     var beta2 = 0.999
 
-    @Option(help: "ε of Adam, AdamW and RMSprop.")
+    @Option(parsing: .unconditional, help: "ε of Adam, AdamW and RMSprop.")
     var epsilon = 1e-8
 
-    @Option(help: "Decoupled weight decay λ of AdamW (weights only).")
+    @Option(parsing: .unconditional, help: "Decoupled weight decay λ of AdamW (weights only).")
     var weightDecay = 0.01
 
-    @Option(help: "ρ of RMSprop, the decay of its squared-gradient average.")
+    @Option(parsing: .unconditional, help: "ρ of RMSprop, the decay of its squared-gradient average.")
     var rho = 0.99
 
     @Option(help: ArgumentHelp("Learning-rate schedule: constant, step, exponential, cosine.", valueName: "name"))
     var schedule = "constant"
 
-    @Option(help: "Multiply the rate by this every --decay-epochs epochs (step) or every epoch (exponential).")
+    @Option(parsing: .unconditional, help: "Multiply the rate by this every --decay-epochs epochs (step) or every epoch (exponential).")
     var gamma = 0.1
 
-    @Option(help: ArgumentHelp("Epochs between decays of the step schedule.", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Epochs between decays of the step schedule.", valueName: "n"))
     var decayEpochs = 1
 
-    @Option(help: "The rate the cosine schedule ends at.")
+    @Option(parsing: .unconditional, help: "The rate the cosine schedule ends at.")
     var minLearningRate = 0.0
 
-    @Option(help: ArgumentHelp("Raise the rate linearly from α/n to the schedule's over the first n steps.", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Raise the rate linearly from α/n to the schedule's over the first n steps.", valueName: "n"))
     var warmupSteps = 0
 
-    @Option(help: "L2 regularisation strength λ, on weights only.")
+    @Option(parsing: .unconditional, help: "L2 regularisation strength λ, on weights only.")
     var l2 = 0.0
 
-    @Option(help: ArgumentHelp("Rescale the gradient to this global L2 norm when it is larger.", valueName: "C"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Rescale the gradient to this global L2 norm when it is larger.", valueName: "C"))
     var clipGradNorm: Double?
 
-    @Option(help: "Examples per optimizer step.")
+    @Option(parsing: .unconditional, help: "Examples per optimizer step.")
     var batchSize = 32
 
-    @Option(help: ArgumentHelp("Rows per micro-shard: the unit of parallel work, which fixes the summation order (results depend on it, not on --workers)."))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Rows per micro-shard: the unit of parallel work, which fixes the summation order (results depend on it, not on --workers)."))
     var microBatch = 64
 
-    @Option(help: "Passes over the training data.")
+    @Option(parsing: .unconditional, help: "Passes over the training data.")
     var epochs = 10
 
-    @Option(help: ArgumentHelp("Stop after this many optimizer steps in all (0 writes the freshly initialised model).", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Stop after this many optimizer steps in all (0 writes the freshly initialised model).", valueName: "n"))
     var steps: Int?
 
-    @Option(help: ArgumentHelp("Hold out this fraction of the training rows (chosen from the seed) for validation.", valueName: "F"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Hold out this fraction of the training rows (chosen from the seed) for validation.", valueName: "F"))
     var validationSplit = 0.0
 
-    @Option(help: ArgumentHelp("Stop when the validation loss has not improved for n epochs, and keep the best parameters.", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Stop when the validation loss has not improved for n epochs, and keep the best parameters.", valueName: "n"))
     var earlyStopping: Int?
 
-    @Option(help: ArgumentHelp("Parallel workers (default: the number of cores).", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Parallel workers (default: the number of cores).", valueName: "n"))
     var workers: Int?
 
     @Option(help: "Seed for initialisation, shuffling and the validation split.")

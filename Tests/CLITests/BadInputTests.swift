@@ -112,7 +112,7 @@ enum BadFlags: String, CaseIterable, Sendable, CustomTestStringConvertible {
 
     var mentions: [String] {
         switch self {
-        case .negativeLearningRate: ["--learning-rate"]
+        case .negativeLearningRate: ["--learning-rate", "positive"]
         case .unknownActivation: ["--activation", "bogus"]
         case .reluOutputWithBinaryCrossEntropy: ["relu", "sigmoid"]
         }

@@ -50,11 +50,15 @@ import Testing
 
         var generator = SplitMix64(seed: 2024)
         var kills = 0, resumedFromCheckpoint = 0
-        for trial in 0..<20 {
+        var trial = 0
+        // Keep killing until at least 20 kills landed while a run was going (a
+        // delay can fall after a short resume ends); bounded, so it cannot spin.
+        while kills < 20 && trial < 60 {
+            defer { trial += 1 }
             let checkpoint = directory.path("trial\(trial).h5")
             // Kill the first run somewhere in its life, then kill the first resume too.
             let killedTrain = try kill(["train", data, "--checkpoint", checkpoint] + Self.runArguments,
-                                       after: 0.05 + Double(generator.unit()) * duration)
+                                       after: 0.05 + Double(generator.unit()) * 0.9 * duration)
             if killedTrain { kills += 1 }
             guard FileManager.default.fileExists(atPath: checkpoint) else { continue }
             // The newest checkpoint always loads.
