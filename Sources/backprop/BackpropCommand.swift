@@ -16,6 +16,7 @@ struct BackpropCommand: ParsableCommand {
     /// standard error (ArgumentParser's own output adds the usage text), with
     /// ArgumentParser's exit status: 64 for a usage error, 1 for a failure.
     static func main() {
+        KernelSelection.ensureFastKernels()
         let command: ParsableCommand
         do {
             command = try parseAsRoot()
