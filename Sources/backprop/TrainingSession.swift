@@ -15,11 +15,11 @@ struct TrainingSession {
     func run() throws {
         StopSignals.install()
         do {
-            try trainer.fit(shouldStop: { StopSignals.requested != nil }) { event in
+            try trainer.fit(onEvent: { event in
                 reporter.handle(event)
                 if case .epochEnded(let record) = event { try log?.append(record) }
                 try checkpointer?.handle(event, trainer: trainer)
-            }
+            }, shouldStop: { StopSignals.requested != nil })
         } catch let error as DivergenceError {
             let kept = checkpointer.map { FileManager.default.fileExists(atPath: $0.path) ? "; the last good checkpoint \($0.path) is kept" : "" } ?? ""
             throw ConfigurationError("\(error.description)\(kept)")

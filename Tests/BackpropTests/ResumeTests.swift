@@ -59,9 +59,9 @@ import Testing
     @Test func aStopRequestEndsTheRunAfterTheCurrentStep() throws {
         let trainer = try Trainer(architecture: architecture, configuration: configuration(workers: 2), train: data, test: test)
         var steps = 0
-        try trainer.fit(shouldStop: { steps >= 7 }) { event in
+        try trainer.fit(onEvent: { event in
             if case .stepEnded = event { steps += 1 }
-        }
+        }, shouldStop: { steps >= 7 })
         #expect(trainer.globalStep == 7)
         #expect(trainer.stepInEpoch == 7)
         #expect(!trainer.isFinished)

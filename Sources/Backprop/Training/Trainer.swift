@@ -126,15 +126,15 @@ public final class Trainer {
     }
 
     /// Trains until the run is finished, or until `shouldStop` returns true
-    /// after a step, reporting each event to `onEvent`. The state is
+    /// after a step, reporting each event to `onEvent` (`trainer.fit { event in … }`). The state is
     /// consistent at every event, so a checkpoint can be taken there.
     ///
     /// A non-finite loss or gradient throws `DivergenceError` before the
     /// step's update: the parameters stay those of the last good step.
     @discardableResult
     public func fit(
-        shouldStop: () -> Bool = { false },
-        onEvent: (TrainingEvent) throws -> Void = { _ in }
+        onEvent: (TrainingEvent) throws -> Void = { _ in },
+        shouldStop: () -> Bool = { false }
     ) throws -> [EpochRecord] {
         let epochs = configuration.epochs, batchSize = configuration.batchSize
         while !isFinished {
