@@ -45,7 +45,12 @@ struct EvaluateCommand: ParsableCommand {
             }
             let result = try model.evaluate(on: dataset, workers: workers ?? ProcessInfo.processInfo.activeProcessorCount)
             if json {
-                Terminal.write("{\"split\":\"\(split)\",\"loss\":\(result.loss),\"accuracy\":\(result.accuracy),\"examples\":\(result.examples)}\n")
+                struct Line: Encodable { let split: String, loss: Double, accuracy: Double, examples: Int }
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.sortedKeys]
+                encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
+                let data = try encoder.encode(Line(split: split, loss: result.loss, accuracy: result.accuracy, examples: result.examples))
+                Terminal.write(String(decoding: data, as: UTF8.self) + "\n")
             } else {
                 Terminal.write(String(format: "%@: loss %.4f - accuracy %.4f - %@ examples\n",
                                       split, result.loss, result.accuracy, result.examples.grouped))

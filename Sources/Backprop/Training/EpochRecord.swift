@@ -3,7 +3,9 @@
 
 import Foundation
 
-/// The metrics of one epoch (or of the part of it run before `--steps` stopped training).
+/// The metrics of one completed epoch. A run stopped mid-epoch (`--steps`, a
+/// signal) records nothing for the unfinished epoch: its running sums live in
+/// the training state, so a resumed run completes the record exactly.
 public struct EpochRecord: Sendable, Equatable, Codable {
     public var epoch: Int
     /// Optimizer steps taken in all, at the end of this epoch.
@@ -70,6 +72,8 @@ public struct EpochRecord: Sendable, Equatable, Codable {
     public func jsonLine() -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
+        // JSON has no NaN or infinity; spell them as Python's json module reads them back.
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
         let data = (try? encoder.encode(self)) ?? Data()
         return String(decoding: data, as: UTF8.self)
     }
