@@ -64,11 +64,11 @@ public final class Checkpointer {
     /// was already saved is not written again.
     public func save(_ trainer: Trainer, force: Bool = false) throws {
         guard force || lastSavedStep != trainer.globalStep || !FileManager.default.fileExists(atPath: path) else { return }
+        let checkpoint = Checkpoint(trainer: trainer, dataset: dataset, log: log, checkpointEvery: everySteps, keep: keep)
         // Never let non-finite parameters replace a good checkpoint.
-        if let bad = trainer.state.parameters.firstIndex(where: { !$0.isFinite }) {
+        if let bad = checkpoint.state.parameters.firstIndex(where: { !$0.isFinite }) {
             throw DivergenceError(step: trainer.globalStep, what: "parameter \(bad)")
         }
-        let checkpoint = Checkpoint(trainer: trainer, dataset: dataset, log: log, checkpointEvery: everySteps, keep: keep)
         try checkpoint.write(to: path)
         lastSavedStep = trainer.globalStep
         if keep > 0 {
