@@ -154,6 +154,8 @@ private struct CheckpointReader {
         case let other: throw fail("unknown learning-rate schedule '\(other)'")
         }
         c.warmupSteps = try file.intAttribute("warmup_steps", of: t)
+        let span = try file.intAttribute("schedule_steps", of: t)
+        c.scheduleSteps = span < 0 ? nil : span
         c.l2 = try file.doubleAttribute("l2", of: t)
         let clip = try file.doubleAttribute("clip_grad_norm", of: t)
         c.clipGradientNorm = clip > 0 ? clip : nil

@@ -80,6 +80,7 @@ extension Checkpoint {
             try file.setAttribute("min_learning_rate", minimum, on: t)
         }
         try file.setAttribute("warmup_steps", c.warmupSteps, on: t)
+        try file.setAttribute("schedule_steps", c.scheduleSteps ?? -1, on: t)
         try file.setAttribute("l2", c.l2, on: t)
         try file.setAttribute("clip_grad_norm", c.clipGradientNorm ?? 0, on: t)
         try file.setAttribute("validation_split", c.validationSplit, on: t)

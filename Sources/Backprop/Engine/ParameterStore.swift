@@ -89,14 +89,21 @@ public final class ParameterStore: @unchecked Sendable {
     }
 
     /// Applies the optimizer over `range` with gradient `scale` · g (gradient
-    /// clipping); call `finishStep()` once after every range is done.
-    func apply(_ g: UnsafeMutablePointer<Float>, learningRate: Float, scale: Float, range: Range<Int>) {
+    /// clipping), and says whether the parameters there are still finite;
+    /// call `finishStep()` once after every range is done.
+    func apply(_ g: UnsafeMutablePointer<Float>, learningRate: Float, scale: Float, range: Range<Int>) -> Bool {
         if scale != 1 {
             for i in range { g[i] *= scale }
         }
+        let θ = parameters.baseAddress!
         optimizer.update(
-            parameters: parameters.baseAddress!, gradient: g, state: state.baseAddress!, stateStride: stateStride,
+            parameters: θ, gradient: g, state: state.baseAddress!, stateStride: stateStride,
             isWeight: regularised.baseAddress!, range: range, learningRate: learningRate, step: step + 1)
+        // θ · 0 is 0 for every finite θ and NaN for ±∞ and NaN: one multiply-add per
+        // element, with no branch in the loop.
+        var probe: Float = 0
+        for i in range { probe += θ[i] * 0 }
+        return probe == 0
     }
 
     func finishStep() { step += 1 }

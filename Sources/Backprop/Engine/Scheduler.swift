@@ -30,6 +30,8 @@ public final class Scheduler: @unchecked Sendable {
     private let shardResults: UnsafeMutableBufferPointer<ShardResult>
     /// Sum of squares of ∂J/∂θ per block of `Reducer.blockSize` parameters.
     private let blockSquares: UnsafeMutableBufferPointer<Double>
+    /// Whether each worker's slice of the parameters is finite after an update.
+    private let sliceFinite: UnsafeMutableBufferPointer<Bool>
 
     public init(network: Network, store: ParameterStore, workers: Int, microBatch: Int, maxBatch: Int) {
         precondition(workers > 0 && microBatch > 0 && maxBatch > 0)
@@ -47,11 +49,14 @@ public final class Scheduler: @unchecked Sendable {
         shardResults.initialize(repeating: ShardResult(lossSum: 0, correct: 0))
         blockSquares = .allocate(capacity: (network.layout.count + Reducer.blockSize - 1) / Reducer.blockSize)
         blockSquares.initialize(repeating: 0)
+        sliceFinite = .allocate(capacity: workers)
+        sliceFinite.initialize(repeating: true)
     }
 
     deinit {
         shardResults.deallocate()
         blockSquares.deallocate()
+        sliceFinite.deallocate()
     }
 
     /// One optimizer step on the examples `batch` of `dataset`.
@@ -98,11 +103,14 @@ public final class Scheduler: @unchecked Sendable {
         var scale: Float = 1
         if let clipNorm, result.gradientNorm > clipNorm { scale = Float(clipNorm / result.gradientNorm) }
 
-        // Update, on the same slices.
+        // Update, on the same slices, each worker checking its slice came out finite.
         parallelFor(workerCount) { w in
-            store.apply(slots[0], learningRate: learningRate, scale: scale, range: slices[w])
+            sliceFinite[w] = store.apply(slots[0], learningRate: learningRate, scale: scale, range: slices[w])
         }
         store.finishStep()
+        guard !sliceFinite.contains(false) else {
+            throw DivergenceError(step: store.step, what: "update (it overflowed Float's range)")
+        }
         return result
     }
 

@@ -6,7 +6,7 @@
 //   constant      α
 //   step          α · γ^⌊epoch / decayEpochs⌋
 //   exponential   α · γ^epoch
-//   cosine        α_min + (α − α_min) · (1 + cos(π t / T)) / 2      t, T counted after warm-up
+//   cosine        α_min + (α − α_min) · (1 + cos(π t / (T − 1))) / 2   t, T counted after warm-up
 //   warm-up       α_schedule(t) · (t + 1) / warmupSteps               for t < warmupSteps
 
 import Foundation
@@ -47,7 +47,8 @@ public enum LearningRateSchedule: Hashable, Sendable {
         case .exponential(let γ):
             scheduled = α * pow(γ, Double(epoch))
         case .cosine(let minimum):
-            let span = max(totalSteps - warmupSteps, 1)
+            // Steps t = w … T−1 map to progress 0 … 1, so the last step runs at the minimum.
+            let span = max(totalSteps - warmupSteps - 1, 1)
             let progress = min(max(Double(t - warmupSteps) / Double(span), 0), 1)
             scheduled = minimum + (α - minimum) * (1 + cos(.pi * progress)) / 2
         }

@@ -38,12 +38,20 @@ public final class Trainer {
 
     /// Continues a run from `state` (e.g. read from a checkpoint). The
     /// configuration may differ from the original run only in `epochs`,
-    /// `maxSteps` and `workers`, none of which changes what a step computes.
+    /// `maxSteps` and `workers`, none of which changes what a step computes:
+    /// the schedule keeps the span it was given when the run started
+    /// (`scheduleSteps`), so steps past it run at the schedule's end rate.
     public init(
         architecture: Architecture, configuration: TrainingConfiguration,
         train: Dataset, validation: Dataset? = nil, test: Dataset? = nil, state: TrainingState
     ) throws {
         try configuration.validate()
+        var configuration = configuration
+        if configuration.scheduleSteps == nil {
+            let stepsPerEpoch = (train.count + configuration.batchSize - 1) / configuration.batchSize
+            let byEpochs = configuration.epochs * stepsPerEpoch
+            configuration.scheduleSteps = configuration.maxSteps.map { min($0, byEpochs) } ?? byEpochs
+        }
         for dataset in [train, validation, test].compactMap({ $0 }) { try dataset.validate(for: architecture) }
         guard train.count > 0 else { throw DatasetError(file: train.name, "has no training examples") }
         if configuration.earlyStoppingPatience != nil, validation == nil {
@@ -102,11 +110,6 @@ public final class Trainer {
     /// Steps in one epoch: ⌈N / m⌉.
     public var stepsPerEpoch: Int { (train.count + configuration.batchSize - 1) / configuration.batchSize }
 
-    /// The steps the run is planned to take, for schedules that span it.
-    public var plannedSteps: Int {
-        let byEpochs = configuration.epochs * stepsPerEpoch
-        return configuration.maxSteps.map { min($0, byEpochs) } ?? byEpochs
-    }
 
     /// Whether the run has reached its epoch or step limit, or stopped early.
     public var isFinished: Bool { progress.epochsDone >= configuration.epochs || stepLimitReached || progress.stoppedEarly }
@@ -115,7 +118,7 @@ public final class Trainer {
     public func learningRate(atStep step: Int) -> Double {
         configuration.schedule.rate(
             base: configuration.learningRate, step: step, stepsPerEpoch: stepsPerEpoch,
-            totalSteps: plannedSteps, warmupSteps: configuration.warmupSteps)
+            totalSteps: configuration.scheduleSteps ?? 0, warmupSteps: configuration.warmupSteps)
     }
 
     /// The order in which epoch `epoch` (1-based) visits the training rows.
@@ -130,7 +133,10 @@ public final class Trainer {
     /// consistent at every event, so a checkpoint can be taken there.
     ///
     /// A non-finite loss or gradient throws `DivergenceError` before the
-    /// step's update: the parameters stay those of the last good step.
+    /// step's update: the parameters stay those of the last good step. (An
+    /// update that itself overflows Float, from a learning rate near 1e38,
+    /// throws after it, with the step counted; a `Checkpointer` never saves
+    /// such parameters, so the last checkpoint is the last good state.)
     @discardableResult
     public func fit(
         onEvent: (TrainingEvent) throws -> Void = { _ in },

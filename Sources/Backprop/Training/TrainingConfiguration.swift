@@ -35,6 +35,10 @@ public struct TrainingConfiguration: Sendable, Equatable {
     /// How α changes over the run, and the linear warm-up before it.
     public var schedule = LearningRateSchedule.constant
     public var warmupSteps = 0
+    /// The steps a cosine schedule spans. Fixed when a run starts (nil: the
+    /// run's planned steps), so that resuming with more epochs continues the
+    /// original schedule (at its minimum) instead of redrawing it.
+    public var scheduleSteps: Int? = nil
 
     /// λ of the L2 penalty (λ / 2m) Σ‖W‖²; biases are not regularised.
     public var l2 = 0.0
@@ -63,18 +67,21 @@ public struct TrainingConfiguration: Sendable, Equatable {
         func require(_ condition: Bool, _ message: @autoclosure () -> String) throws {
             if !condition { throw ConfigurationError(message()) }
         }
-        func finite(_ x: Double) -> Bool { x.isFinite }
+        // The optimizers compute in Float: a setting must stay finite (and a
+        // positive one positive) once converted, or it silently becomes ∞ or 0.
+        func finite(_ x: Double) -> Bool { Float(x).isFinite }
+        func positive(_ x: Double) -> Bool { finite(x) && Float(x) > 0 }
         try require(epochs >= 0, "--epochs must be 0 or more, got \(epochs)")
         try require(maxSteps.map { $0 >= 0 } ?? true, "--steps must be 0 or more, got \(maxSteps ?? 0)")
         try require(batchSize > 0, "--batch-size must be positive, got \(batchSize)")
         try require(microBatch > 0, "--micro-batch must be positive, got \(microBatch)")
-        try require(finite(learningRate) && learningRate > 0, "--learning-rate must be a positive number, got \(learningRate)")
+        try require(positive(learningRate), "--learning-rate must be a positive number within Float's range, got \(learningRate)")
         try require(finite(momentum) && momentum >= 0 && momentum < 1, "--momentum must be in [0, 1), got \(momentum)")
         try require(!nesterov || momentum > 0, "--nesterov needs a --momentum above 0")
         try require(optimizerKind == .sgd || (momentum == 0 && !nesterov), "--momentum and --nesterov are for --optimizer sgd")
         try require(finite(beta1) && beta1 >= 0 && beta1 < 1, "--beta1 must be in [0, 1), got \(beta1)")
         try require(finite(beta2) && beta2 >= 0 && beta2 < 1, "--beta2 must be in [0, 1), got \(beta2)")
-        try require(finite(epsilon) && epsilon > 0, "--epsilon must be positive, got \(epsilon)")
+        try require(positive(epsilon), "--epsilon must be a positive number within Float's range (at least 1e-38), got \(epsilon)")
         try require(finite(weightDecay) && weightDecay >= 0, "--weight-decay must be 0 or more, got \(weightDecay)")
         try require(finite(rho) && rho >= 0 && rho < 1, "--rho must be in [0, 1), got \(rho)")
         switch schedule {
@@ -89,6 +96,7 @@ public struct TrainingConfiguration: Sendable, Equatable {
                         "--min-learning-rate must be in [0, --learning-rate], got \(minimum)")
         }
         try require(warmupSteps >= 0, "--warmup-steps must be 0 or more, got \(warmupSteps)")
+        try require(scheduleSteps.map { $0 >= 0 } ?? true, "the schedule's span must be 0 or more steps, got \(scheduleSteps ?? 0)")
         try require(finite(l2) && l2 >= 0, "--l2 must be 0 or more, got \(l2)")
         try require(clipGradientNorm.map { finite($0) && $0 > 0 } ?? true, "--clip-grad-norm must be positive, got \(clipGradientNorm ?? 0)")
         try require(finite(validationSplit) && validationSplit >= 0 && validationSplit < 1,
