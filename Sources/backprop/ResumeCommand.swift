@@ -12,7 +12,8 @@ struct ResumeCommand: ParsableCommand {
         discussion: """
             Every setting comes from the checkpoint. --epochs and --steps extend or shorten the run, \
             --workers changes the parallelism; none of them changes what a step computes, so the result \
-            is bitwise the one an uninterrupted run gets. Checkpoints keep going to CHECKPOINT, and the \
+            is bitwise the one an uninterrupted run gets (a cosine schedule keeps its original span, so \
+            steps past it run at its minimum). Checkpoints keep going to CHECKPOINT, and the \
             run's --log file is rewritten from the checkpoint's history and continued.
             """)
 
