@@ -2,8 +2,10 @@
 // fixed size; on Dispatch's pool, worker w takes shards w, w + W, w + 2W, …,
 // running the forward and backward pass of each into the shard's own gradient
 // slot. Then every worker takes one slice of the parameter vector, reduces the
-// slots there in tree order and applies the update there. Two barriers a step,
-// no locks, no allocation, and a result that does not depend on W.
+// slots there in tree order and scales the sum to ∂J/∂θ; the global gradient
+// norm is summed from fixed blocks (for clipping and the divergence check);
+// and each worker applies the update on its slice. Three barriers a step, no
+// locks, no allocation, and a result that does not depend on W.
 
 /// What one training step saw: the summed loss and hits over its minibatch,
 /// and the global L2 norm of ∂J/∂θ before any clipping.
