@@ -16,7 +16,7 @@ public struct StepResult: Sendable {
     public var gradientNorm: Double = .nan
 }
 
-public final class Scheduler: @unchecked Sendable {
+public final class Scheduler: ParallelTask, @unchecked Sendable {
     public let network: Network
     public let store: ParameterStore
     public let workerCount: Int
@@ -34,6 +34,17 @@ public final class Scheduler: @unchecked Sendable {
     private let blockSquares: UnsafeMutableBufferPointer<Double>
     /// Whether each worker's slice of the parameters is finite after an update.
     private let sliceFinite: UnsafeMutableBufferPointer<Bool>
+    private let runner = ParallelRunner()
+
+    /// What the parallel phase under way works on, set before each fan-out.
+    private enum Phase { case gradients, reduce, update, evaluate }
+    private var phase = Phase.gradients
+    private var phaseDataset: Dataset?
+    private var phaseRows = UnsafeBufferPointer<Int32>(start: nil, count: 0)
+    private var phaseResults = UnsafeMutableBufferPointer<ShardResult>(start: nil, count: 0)
+    private var phaseShardCount = 0
+    private var phaseLearningRate: Float = 0
+    private var phaseScale: Float = 1
 
     public init(network: Network, store: ParameterStore, workers: Int, microBatch: Int, maxBatch: Int) {
         precondition(workers > 0 && microBatch > 0 && maxBatch > 0)
@@ -72,29 +83,21 @@ public final class Scheduler: @unchecked Sendable {
     ) throws -> StepResult {
         let m = batch.count
         precondition(m > 0 && m <= maxBatch, "minibatch of \(m) rows, the scheduler was sized for \(maxBatch)")
-        let shardCount = (m + microBatch - 1) / microBatch
-        let parameters = store.pointer
+        phaseDataset = dataset
+        phaseRows = batch
+        phaseResults = shardResults
+        phaseShardCount = (m + microBatch - 1) / microBatch
+        defer { phaseDataset = nil }
 
         // Forward and backward: each shard into its own slot.
-        parallelFor(min(workerCount, shardCount)) { w in
-            let worker = workers[w]
-            for shard in Swift.stride(from: w, to: shardCount, by: workerCount) {
-                let rows = UnsafeBufferPointer(rebasing: batch[(shard * microBatch)..<min(m, (shard + 1) * microBatch)])
-                shardResults[shard] = worker.train(dataset, rows: rows, parameters: parameters, gradient: slots[shard])
-            }
-        }
-        var result = summed(shardCount: shardCount, examples: m)
+        run(.gradients, parts: min(workerCount, phaseShardCount))
+        var result = summed(shardCount: phaseShardCount, examples: m)
         guard result.lossSum.isFinite else {
             throw DivergenceError(step: store.step + 1, what: "loss")
         }
 
         // Reduce, and scale to ∂J/∂θ: each worker owns a slice of the parameters.
-        parallelFor(workerCount) { w in
-            let range = slices[w]
-            Reducer.treeSum(slots, shardCount: shardCount, range: range)
-            store.prepareGradient(slots[0], batchSize: m, range: range,
-                                  blockSize: Reducer.blockSize, blockSquares: blockSquares.baseAddress!)
-        }
+        run(.reduce, parts: workerCount)
         // Summed in block order, so the norm does not depend on the worker count.
         var squares = 0.0
         for block in blockSquares { squares += block }
@@ -102,13 +105,12 @@ public final class Scheduler: @unchecked Sendable {
         guard result.gradientNorm.isFinite else {
             throw DivergenceError(step: store.step + 1, what: "gradient")
         }
-        var scale: Float = 1
-        if let clipNorm, result.gradientNorm > clipNorm { scale = Float(clipNorm / result.gradientNorm) }
+        phaseScale = 1
+        if let clipNorm, result.gradientNorm > clipNorm { phaseScale = Float(clipNorm / result.gradientNorm) }
 
         // Update, on the same slices, each worker checking its slice came out finite.
-        parallelFor(workerCount) { w in
-            sliceFinite[w] = store.apply(slots[0], learningRate: learningRate, scale: scale, range: slices[w])
-        }
+        phaseLearningRate = learningRate
+        run(.update, parts: workerCount)
         store.finishStep()
         guard !sliceFinite.contains(false) else {
             throw DivergenceError(step: store.step, what: "update (it overflowed Float's range)")
@@ -121,21 +123,46 @@ public final class Scheduler: @unchecked Sendable {
         let order = (0..<Int32(dataset.count)).map { $0 }
         let shardCount = (order.count + microBatch - 1) / microBatch
         var results = [ShardResult](repeating: ShardResult(lossSum: 0, correct: 0), count: shardCount)
-        let parameters = store.pointer
         order.withUnsafeBufferPointer { order in
             results.withUnsafeMutableBufferPointer { results in
-                parallelFor(min(workerCount, max(shardCount, 1))) { w in
-                    for shard in Swift.stride(from: w, to: shardCount, by: workerCount) {
-                        let rows = UnsafeBufferPointer(rebasing: order[(shard * microBatch)..<min(order.count, (shard + 1) * microBatch)])
-                        results[shard] = workers[w].forward(dataset, rows: rows, parameters: parameters)
-                    }
-                }
+                phaseDataset = dataset
+                phaseRows = order
+                phaseResults = results
+                phaseShardCount = shardCount
+                run(.evaluate, parts: min(workerCount, max(shardCount, 1)))
+                phaseDataset = nil
             }
         }
         // Summed in shard order, so the figure does not depend on the worker count.
         return results.reduce(into: StepResult(lossSum: 0, correct: 0, examples: dataset.count)) {
             $0.lossSum += $1.lossSum
             $0.correct += $1.correct
+        }
+    }
+
+    private func run(_ phase: Phase, parts: Int) {
+        self.phase = phase
+        runner.run(parts, self)
+    }
+
+    /// Part `part` of the phase under way; `part` is a worker index.
+    func run(part w: Int) {
+        switch phase {
+        case .gradients, .evaluate:
+            let dataset = phaseDataset!, rows = phaseRows, worker = workers[w], parameters = store.pointer
+            for shard in Swift.stride(from: w, to: phaseShardCount, by: workerCount) {
+                let shardRows = UnsafeBufferPointer(rebasing: rows[(shard * microBatch)..<min(rows.count, (shard + 1) * microBatch)])
+                phaseResults[shard] = phase == .gradients
+                    ? worker.train(dataset, rows: shardRows, parameters: parameters, gradient: slots[shard])
+                    : worker.forward(dataset, rows: shardRows, parameters: parameters)
+            }
+        case .reduce:
+            let range = slices[w]
+            Reducer.treeSum(slots, shardCount: phaseShardCount, range: range)
+            store.prepareGradient(slots[0], batchSize: phaseRows.count, range: range,
+                                  blockSize: Reducer.blockSize, blockSquares: blockSquares.baseAddress!)
+        case .update:
+            sliceFinite[w] = store.apply(slots[0], learningRate: phaseLearningRate, scale: phaseScale, range: slices[w])
         }
     }
 
