@@ -4,7 +4,6 @@
 // Targets name the architecture:
 //   CBLAS, CHDF5, CZlib  system libraries from Debian (OpenBLAS, HDF5, zlib), each
 //                        reached through a tiny shim header
-//   CDispatchApply       Dispatch's allocation-free parallel loop (dispatch_apply_f)
 //   HDF5                 a small safe Swift wrapper over the HDF5 C library
 //   Backprop             the library: network math, the parallel engine, data, checkpoints
 //   backprop             the command-line tool, a thin layer over Backprop
@@ -36,9 +35,8 @@ let package = Package(
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]
         ),
-        .target(name: "CDispatchApply", linkerSettings: [.linkedLibrary("dispatch")]),
         .target(name: "HDF5", dependencies: ["CHDF5"]),
-        .target(name: "Backprop", dependencies: ["CBLAS", "CZlib", "CDispatchApply", "HDF5"]),
+        .target(name: "Backprop", dependencies: ["CBLAS", "CZlib", "HDF5"]),
         .executableTarget(
             name: "backprop",
             dependencies: [

@@ -1,13 +1,20 @@
-// The one place where work is fanned out onto Dispatch's pool.
+// The one place where work is fanned out across cores.
 //
-// A task is an object with a `run(part:)` method rather than a closure:
-// DispatchQueue.concurrentPerform copies its closure into a heap block on every
-// call, while dispatch_apply_f takes a context pointer and a C function, so a
-// step's three fan-outs allocate nothing. Every caller hands each part disjoint
-// outputs (a worker's own workspace, a micro-shard's own gradient slot, a slice
-// of the parameters), which is what makes the shared state safe without locks.
+// A scheduler owns a crew: W − 1 long-lived work items on Dispatch queues,
+// each parked on its own semaphore, plus the calling thread. A fan-out
+// signals the helpers it needs, runs part 0 itself, and waits for the others.
+// Nothing is allocated per fan-out: DispatchQueue.concurrentPerform copies its
+// closure into a heap block on every call (4 mallocs, measured), and even
+// dispatch_apply_f allocates continuations once its threads really run in
+// parallel (1 malloc a call, measured); semaphores made once allocate nothing.
+//
+// A task is an object with a `run(part:)` method rather than a closure, for the
+// same reason. Every caller hands each part disjoint outputs (a worker's own
+// workspace, a micro-shard's own gradient slot, a slice of the parameters),
+// which is what makes the shared state safe without locks; the semaphores
+// order each part's writes before the caller's reads.
 
-import CDispatchApply
+import Dispatch
 
 /// Work split into parts that may run at the same time.
 protocol ParallelTask: AnyObject {
@@ -15,36 +22,56 @@ protocol ParallelTask: AnyObject {
     func run(part: Int)
 }
 
-/// Runs `task` on Dispatch's pool. The existential is kept in a buffer made
-/// once, so that handing it to C needs no allocation per call.
-final class ParallelRunner {
-    private let slot: UnsafeMutablePointer<(any ParallelTask)?>
+/// The calling thread and `size − 1` parked helpers.
+final class WorkerCrew: @unchecked Sendable {
+    let size: Int
+    private let start: [DispatchSemaphore]
+    private let done = DispatchSemaphore(value: 0)
+    /// The task of the fan-out under way, read by the helpers after their start signal.
+    private var task: (any ParallelTask)?
+    private var stopping = false
 
-    init() {
-        slot = .allocate(capacity: 1)
-        slot.initialize(to: nil)
-    }
-
-    deinit {
-        slot.deinitialize(count: 1)
-        slot.deallocate()
-    }
-
-    /// Calls `task.run(part:)` for every part in 0..<parts, in parallel, and
-    /// returns when all are done.
-    func run(_ parts: Int, _ task: any ParallelTask) {
-        if parts == 1 { return task.run(part: 0) }
-        slot.pointee = task
-        defer { slot.pointee = nil }
-        CDispatchApply_parallel(parts, UnsafeMutableRawPointer(slot)) { context, part in
-            context!.assumingMemoryBound(to: (any ParallelTask)?.self).pointee!.run(part: part)
+    init(size: Int) {
+        precondition(size > 0)
+        self.size = size
+        start = (1..<max(size, 1)).map { _ in DispatchSemaphore(value: 0) }
+        for helper in 1..<size {
+            // A private queue of its own: private queues overcommit, so each helper
+            // gets a thread even when there are more workers than cores, where the
+            // global queues would hold a parked helper back until a thread frees.
+            DispatchQueue(label: "backprop.worker.\(helper)", qos: .userInitiated).async { [self] in
+                while true {
+                    start[helper - 1].wait()
+                    if stopping { return }
+                    task!.run(part: helper)
+                    done.signal()
+                }
+            }
         }
+    }
+
+    /// Calls `task.run(part:)` for every part in 0..<parts (at most `size`),
+    /// in parallel, and returns when all are done.
+    func run(_ parts: Int, _ task: any ParallelTask) {
+        precondition(parts >= 1 && parts <= size, "\(parts) parts for a crew of \(size)")
+        if parts == 1 { return task.run(part: 0) }
+        self.task = task
+        for helper in 1..<parts { start[helper - 1].signal() }
+        task.run(part: 0)
+        for _ in 1..<parts { done.wait() }
+        self.task = nil
+    }
+
+    /// Releases the helpers; the crew must not be used afterwards.
+    func dismiss() {
+        stopping = true
+        for semaphore in start { semaphore.signal() }
     }
 }
 
 /// Runs `body(i)` for i in 0..<iterations in parallel and returns when all
-/// are done. Allocates a little per call: for set-up and measurement code, not
-/// for the training step.
+/// are done. Starts a crew per call: for set-up and measurement code, not for
+/// the training step.
 func parallelFor(_ iterations: Int, _ body: (Int) -> Void) {
     withoutActuallyEscaping(body) { body in
         final class ClosureTask: ParallelTask {
@@ -52,6 +79,8 @@ func parallelFor(_ iterations: Int, _ body: (Int) -> Void) {
             init(_ body: @escaping (Int) -> Void) { self.body = body }
             func run(part: Int) { body(part) }
         }
-        ParallelRunner().run(iterations, ClosureTask(body))
+        let crew = WorkerCrew(size: iterations)
+        defer { crew.dismiss() }
+        crew.run(iterations, ClosureTask(body))
     }
 }

@@ -34,7 +34,7 @@ public final class Scheduler: ParallelTask, @unchecked Sendable {
     private let blockSquares: UnsafeMutableBufferPointer<Double>
     /// Whether each worker's slice of the parameters is finite after an update.
     private let sliceFinite: UnsafeMutableBufferPointer<Bool>
-    private let runner = ParallelRunner()
+    private let crew: WorkerCrew
 
     /// What the parallel phase under way works on, set before each fan-out.
     private enum Phase { case gradients, reduce, update, evaluate }
@@ -64,9 +64,11 @@ public final class Scheduler: ParallelTask, @unchecked Sendable {
         blockSquares.initialize(repeating: 0)
         sliceFinite = .allocate(capacity: workers)
         sliceFinite.initialize(repeating: true)
+        crew = WorkerCrew(size: workers)
     }
 
     deinit {
+        crew.dismiss()
         shardResults.deallocate()
         blockSquares.deallocate()
         sliceFinite.deallocate()
@@ -142,7 +144,7 @@ public final class Scheduler: ParallelTask, @unchecked Sendable {
 
     private func run(_ phase: Phase, parts: Int) {
         self.phase = phase
-        runner.run(parts, self)
+        crew.run(parts, self)
     }
 
     /// Part `part` of the phase under way; `part` is a worker index.
