@@ -94,7 +94,7 @@ struct TrainCommand: ParsableCommand {
         if let clip = c.clipGradientNorm { optimizer += " clip_grad_norm=\(clip)" }
         Terminal.write("training: \(optimizer), batch \(c.batchSize), \(c.epochs) epochs, seed \(c.seed), \(c.workers) workers\n")
         if verbose {
-            Terminal.write("engine: micro-batch \(c.microBatch), \(trainer.stepsPerEpoch) steps/epoch, BLAS kernels \(KernelSelection.summary)\n")
+            Terminal.write("engine: micro-batch \(c.microBatch ?? 0), \(trainer.stepsPerEpoch) steps/epoch, BLAS kernels \(KernelSelection.summary)\n")
         }
     }
 }

@@ -57,8 +57,8 @@ struct TrainingOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "Examples per optimizer step.")
     var batchSize = 32
 
-    @Option(parsing: .unconditional, help: ArgumentHelp("Rows per micro-shard: the unit of parallel work, which fixes the summation order (results depend on it, not on --workers)."))
-    var microBatch = 64
+    @Option(parsing: .unconditional, help: ArgumentHelp("Rows per micro-shard, the unit of parallel work; it fixes the summation order, so results depend on it and not on --workers (default: a quarter of --batch-size, 16 to 256).", valueName: "n"))
+    var microBatch: Int?
 
     @Option(parsing: .unconditional, help: "Passes over the training data.")
     var epochs = 10

@@ -86,7 +86,7 @@ extension Checkpoint {
         try file.setAttribute("validation_split", c.validationSplit, on: t)
         try file.setAttribute("early_stopping", c.earlyStoppingPatience ?? 0, on: t)
         try file.setAttribute("batch_size", c.batchSize, on: t)
-        try file.setAttribute("micro_batch", c.microBatch, on: t)
+        try file.setAttribute("micro_batch", c.microBatch ?? TrainingConfiguration.defaultMicroBatch(batchSize: c.batchSize), on: t)
         try file.setAttribute("epochs", c.epochs, on: t)
         try file.setAttribute("max_steps", c.maxSteps ?? -1, on: t)
         // The seed is stored as text: it is a UInt64 and HDF5 attributes here are Int64.

@@ -47,6 +47,9 @@ public final class Trainer {
     ) throws {
         try configuration.validate()
         var configuration = configuration
+        if configuration.microBatch == nil {
+            configuration.microBatch = TrainingConfiguration.defaultMicroBatch(batchSize: configuration.batchSize)
+        }
         if configuration.scheduleSteps == nil {
             let stepsPerEpoch = (train.count + configuration.batchSize - 1) / configuration.batchSize
             let byEpochs = configuration.epochs * stepsPerEpoch
@@ -84,7 +87,7 @@ public final class Trainer {
         let batch = min(configuration.batchSize, train.count)
         scheduler = Scheduler(
             network: network, store: store, workers: configuration.workers,
-            microBatch: min(configuration.microBatch, batch), maxBatch: batch)
+            microBatch: min(configuration.microBatch!, batch), maxBatch: batch)
     }
 
     /// The model as it stands.

@@ -14,7 +14,18 @@ public struct TrainingConfiguration: Sendable, Equatable {
     public var batchSize = 32
     /// Rows per micro-shard, the unit of work handed to a worker. Results depend
     /// on it (it fixes the order of the gradient sum) but not on `workers`.
-    public var microBatch = 64
+    /// nil: `defaultMicroBatch(batchSize:)`, fixed when a run starts.
+    public var microBatch: Int? = nil
+
+    /// A quarter of the minibatch, between 16 and 256 rows. Derived from the
+    /// batch size only, never from the core count, so a seed gives the same run
+    /// on every machine; four shards a step keep up to four workers busy, and
+    /// rows up to 256 keep each shard's sgemm calls large enough to run near
+    /// the kernels' peak (measured on 784-1024-1024-10: 64 rows 10.3k
+    /// samples/s, 128 rows 12.0k, 256 rows 12.5k on 2 workers).
+    public static func defaultMicroBatch(batchSize: Int) -> Int {
+        min(256, max(16, (batchSize + 3) / 4))
+    }
 
     /// The update rule and its settings.
     public var optimizerKind = OptimizerKind.sgd
@@ -74,7 +85,7 @@ public struct TrainingConfiguration: Sendable, Equatable {
         try require(epochs >= 0, "--epochs must be 0 or more, got \(epochs)")
         try require(maxSteps.map { $0 >= 0 } ?? true, "--steps must be 0 or more, got \(maxSteps ?? 0)")
         try require(batchSize > 0, "--batch-size must be positive, got \(batchSize)")
-        try require(microBatch > 0, "--micro-batch must be positive, got \(microBatch)")
+        try require(microBatch.map { $0 > 0 } ?? true, "--micro-batch must be positive, got \(microBatch ?? 0)")
         try require(positive(learningRate), "--learning-rate must be a positive number within Float's range, got \(learningRate)")
         try require(finite(momentum) && momentum >= 0 && momentum < 1, "--momentum must be in [0, 1), got \(momentum)")
         try require(!nesterov || momentum > 0, "--nesterov needs a --momentum above 0")

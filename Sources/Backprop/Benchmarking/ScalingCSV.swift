@@ -1,0 +1,25 @@
+// The scaling study as CSV: one row per point, every repeat kept.
+
+import Foundation
+
+public enum ScalingCSV {
+    public static let header =
+        "model,scaling,batch,micro_batch,workers,samples_per_s,samples_per_s_runs,gflops,sgemm_peak_gflops,peak_percent,speedup,efficiency"
+
+    /// The header and one line per point; the runs column lists every repeat's
+    /// samples/s separated by semicolons.
+    public static func render(_ points: [ScalingPoint]) -> String {
+        var lines = [header]
+        for p in points {
+            let runs = p.samplesPerSecond.values.map { String(format: "%.1f", $0) }.joined(separator: ";")
+            lines.append([
+                p.modelName, p.mode.rawValue, String(p.batchSize), String(p.microBatch), String(p.workers),
+                String(format: "%.1f", p.samplesPerSecond.median), runs,
+                String(format: "%.3f", p.gigaflops), String(format: "%.3f", p.sgemmPeak),
+                String(format: "%.2f", 100 * p.peakFraction),
+                String(format: "%.4f", p.speedup), String(format: "%.4f", p.efficiency),
+            ].joined(separator: ","))
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+}

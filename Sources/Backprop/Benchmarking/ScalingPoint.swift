@@ -1,0 +1,37 @@
+// One point of a scaling curve: a model, a scaling mode, a worker count, the
+// samples/s of every repeat, and what follows from them against 1 worker and
+// against the sgemm ceiling.
+
+/// How the minibatch grows with the worker count.
+public enum ScalingMode: String, Sendable, CaseIterable {
+    case strong
+    case weak
+}
+
+/// One measured point: a model, a mode, a worker count.
+public struct ScalingPoint: Sendable {
+    public var architecture: Architecture
+    public var mode: ScalingMode
+    public var workers: Int
+    /// The minibatch m of every timed step.
+    public var batchSize: Int
+    public var microBatch: Int
+    /// Examples per second, one value per repeat.
+    public var samplesPerSecond: Timings
+    /// The median samples/s of the same model and mode with 1 worker.
+    public var singleWorkerSamplesPerSecond: Double
+    /// GFLOP/s that `workers` cores reach on a large sgemm, each on its own.
+    public var sgemmPeak: Double
+
+    /// 6 × weights × samples/s, in GFLOP/s: 2 flops per weight in the forward pass and
+    /// 4 in the backward pass (delta and dW), biases and activations aside.
+    public var gigaflops: Double { 6 * Double(architecture.weightCount) * samplesPerSecond.median / 1e9 }
+    /// `gigaflops` as a fraction of `sgemmPeak`.
+    public var peakFraction: Double { gigaflops / sgemmPeak }
+    /// samples/s relative to 1 worker.
+    public var speedup: Double { samplesPerSecond.median / singleWorkerSamplesPerSecond }
+    /// speedup / workers: 1 is perfect scaling.
+    public var efficiency: Double { speedup / Double(workers) }
+    /// The layer widths joined by dashes, e.g. 784-256-128-10.
+    public var modelName: String { architecture.layerSizes.map(String.init).joined(separator: "-") }
+}

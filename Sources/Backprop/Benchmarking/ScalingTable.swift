@@ -1,0 +1,43 @@
+// The scaling study as a text table for a terminal: one row per point, columns
+// wide enough for any value they hold, so rows printed curve by curve as they
+// are measured line up under one header.
+
+import Foundation
+
+public struct ScalingTable: Sendable {
+    static let header = ["model", "scaling", "batch", "workers", "samples/s", "GFLOP/s", "% peak", "speedup", "efficiency"]
+    let widths: [Int]
+
+    /// A table whose model column fits every name in `modelNames`.
+    public init(modelNames: [String]) {
+        var widths = Self.header.map(\.count)
+        widths[0] = max(widths[0], modelNames.map(\.count).max() ?? 0)
+        widths[1] = max(widths[1], ScalingMode.allCases.map(\.rawValue.count).max()!)
+        widths[4] = max(widths[4], 9)
+        self.widths = widths
+    }
+
+    public var headerLine: String { line(Self.header) }
+
+    /// One line per point, in the order given.
+    public func rows(_ points: [ScalingPoint]) -> String {
+        points.map { line(cells($0)) }.joined()
+    }
+
+    func cells(_ p: ScalingPoint) -> [String] {
+        [p.modelName, p.mode.rawValue, String(p.batchSize), String(p.workers),
+         String(format: "%.0f", p.samplesPerSecond.median),
+         String(format: "%.1f", p.gigaflops),
+         p.sgemmPeak.isFinite ? String(format: "%.1f%%", 100 * p.peakFraction) : "-",
+         String(format: "%.2f×", p.speedup),
+         String(format: "%.1f%%", 100 * p.efficiency)]
+    }
+
+    /// The first two columns left-aligned, the numbers right-aligned.
+    func line(_ cells: [String]) -> String {
+        cells.enumerated().map { c, cell in
+            let pad = String(repeating: " ", count: max(0, widths[c] - cell.count))
+            return c < 2 ? cell + pad : pad + cell
+        }.joined(separator: "  ") + "\n"
+    }
+}

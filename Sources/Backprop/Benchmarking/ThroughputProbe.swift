@@ -1,0 +1,64 @@
+// Times whole training steps of one model at one setting (workers, minibatch,
+// micro-batch): the real `Scheduler.trainStep`, with its gather, forward and
+// backward passes, tree reduction and SGD update, on synthetic data held in
+// memory, so nothing but the engine is measured.
+
+import Dispatch
+
+/// A scheduler ready to train one model on synthetic data, and a clock.
+public final class ThroughputProbe {
+    public let architecture: Architecture
+    public let workers: Int
+    public let batchSize: Int
+    public let microBatch: Int
+
+    private let scheduler: Scheduler
+    private let data: Dataset
+    /// A shuffled visiting order, so each step gathers scattered rows as training does.
+    private let order: [Int32]
+    private var cursor = 0
+
+    /// Examples in the synthetic dataset: enough that a step's rows are not all in cache.
+    static let minimumExamples = 8192
+
+    public init(architecture: Architecture, workers: Int, batchSize: Int, microBatch: Int, seed: UInt64 = 0) {
+        precondition(workers > 0 && batchSize > 0 && microBatch > 0)
+        self.architecture = architecture
+        self.workers = workers
+        self.batchSize = batchSize
+        self.microBatch = min(microBatch, batchSize)
+        let network = Network(architecture)
+        let store = ParameterStore(
+            layout: network.layout, initial: Initialization.auto.parameters(for: architecture, seed: seed),
+            optimizer: SGD(momentum: 0.9), l2: 0)
+        scheduler = Scheduler(
+            network: network, store: store, workers: workers, microBatch: self.microBatch, maxBatch: batchSize)
+        // A whole number of batches, so every step takes `batchSize` rows without wrapping.
+        let batches = (Self.minimumExamples + batchSize - 1) / batchSize
+        data = Dataset.synthetic(for: architecture, count: batches * batchSize, seed: seed)
+        var generator = RandomGenerator(seed: seed, stream: RandomStream.shuffleBase)
+        order = generator.permutation(count: data.count)
+    }
+
+    /// Runs `steps` training steps and returns the seconds they took.
+    ///
+    /// The learning rate is small so that, on random labels, the loss stays
+    /// finite however long the probe runs.
+    @discardableResult
+    public func time(steps: Int) throws -> Double {
+        let start = DispatchTime.now().uptimeNanoseconds
+        try order.withUnsafeBufferPointer { order in
+            for _ in 0..<steps {
+                let batch = UnsafeBufferPointer(rebasing: order[cursor..<(cursor + batchSize)])
+                _ = try scheduler.trainStep(data, batch: batch, learningRate: 0.001)
+                cursor = (cursor + batchSize) % order.count
+            }
+        }
+        return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+    }
+
+    /// Examples per second of one timing of `steps` steps.
+    public func samplesPerSecond(steps: Int) throws -> Double {
+        Double(steps * batchSize) / (try time(steps: steps))
+    }
+}
