@@ -3,19 +3,27 @@
 // internal to the engine, and a benchmark must time the real code, not a copy.
 // Import with `@_spi(Benchmarking) import Backprop`; not part of the API.
 
-/// Gradient slots filled with values, and the tree sum of them as a step runs it.
+/// Gradient slots filled with values, and the tree sum of them split among
+/// workers as `Scheduler.trainStep` runs it: one slice of the parameters per
+/// worker, fanned out on a crew made once.
 @_spi(Benchmarking)
-public final class ReductionKernel: @unchecked Sendable {
+public final class ReductionKernel: ParallelTask, @unchecked Sendable {
     public let parameterCount: Int
     public let shardCount: Int
+    public let workers: Int
     private let slots: GradientSlots
+    private let slices: [Range<Int>]
+    private let crew: WorkerCrew
 
     /// `shardCount` slots of `parameterCount` values each, as a step over
-    /// `shardCount` micro-shards leaves them.
-    public init(parameterCount: Int, shardCount: Int, seed: UInt64 = 0) {
+    /// `shardCount` micro-shards leaves them, reduced by `workers` workers.
+    public init(parameterCount: Int, shardCount: Int, workers: Int, seed: UInt64 = 0) {
         self.parameterCount = parameterCount
         self.shardCount = shardCount
+        self.workers = workers
         slots = GradientSlots(count: shardCount, parameterCount: parameterCount)
+        slices = Reducer.partition(count: parameterCount, parts: workers)
+        crew = WorkerCrew(size: workers)
         var generator = RandomGenerator(seed: seed, stream: RandomStream.syntheticData)
         for s in 0..<shardCount {
             let slot = slots[s]
@@ -23,20 +31,15 @@ public final class ReductionKernel: @unchecked Sendable {
         }
     }
 
-    /// slot 0 = Σ slots in tree order, over every parameter, on the calling thread.
+    deinit { crew.dismiss() }
+
+    /// slot 0 = Σ slots in tree order, over every parameter.
     public func treeSum() {
-        Reducer.treeSum(slots, shardCount: shardCount, range: 0..<parameterCount)
+        crew.run(workers, self)
     }
 
-    /// The same sum split among `workers` slices of the parameters, in
-    /// parallel, as `Scheduler.trainStep` runs it.
-    public func treeSum(workers: Int, slices: [Range<Int>]) {
-        parallelFor(workers) { w in Reducer.treeSum(slots, shardCount: shardCount, range: slices[w]) }
-    }
-
-    /// The slices `Scheduler` gives `workers` workers.
-    public func slices(workers: Int) -> [Range<Int>] {
-        Reducer.partition(count: parameterCount, parts: workers)
+    func run(part: Int) {
+        Reducer.treeSum(slots, shardCount: shardCount, range: slices[part])
     }
 
     /// The first value of slot 0, to keep the optimiser from discarding the sum.

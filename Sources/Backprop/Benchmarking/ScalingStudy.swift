@@ -17,7 +17,8 @@ public struct ScalingStudy: Sendable {
     public var strongBatch = 512
     /// m / workers for weak scaling.
     public var weakBatchPerWorker = 256
-    public var microBatch = 64
+    /// Rows per micro-shard; nil: `microBatch(_:)` picks training's default.
+    public var microBatch: Int? = nil
     /// Timed steps per repeat.
     public var steps = 20
     public var repeats = 5
@@ -32,6 +33,14 @@ public struct ScalingStudy: Sendable {
     /// The minibatch for `workers` workers in `mode`.
     public func batchSize(_ mode: ScalingMode, workers: Int) -> Int {
         mode == .strong ? strongBatch : weakBatchPerWorker * workers
+    }
+
+    /// The micro-batch of every point of a `mode` curve: the one given, or
+    /// training's default for the 1-worker minibatch. Fixed along the curve, so
+    /// that more workers split the same kind of work, only more of it or less.
+    public func microBatch(_ mode: ScalingMode) -> Int {
+        let m = batchSize(mode, workers: 1)
+        return min(microBatch ?? TrainingConfiguration.defaultMicroBatch(batchSize: m), m)
     }
 
     /// Measures every model, mode and worker count 1…maxWorkers.
@@ -55,8 +64,8 @@ public struct ScalingStudy: Sendable {
     private func measureCurve(_ architecture: Architecture, _ mode: ScalingMode, peak: [Int: Double]) throws -> [ScalingPoint] {
         let workerCounts = Array(1...maxWorkers)
         let probes = workerCounts.map { w in
-            ThroughputProbe(
-                architecture: architecture, workers: w, batchSize: batchSize(mode, workers: w), microBatch: microBatch)
+            let m = batchSize(mode, workers: w)
+            return ThroughputProbe(architecture: architecture, workers: w, batchSize: m, microBatch: microBatch(mode))
         }
         for probe in probes { try probe.time(steps: warmUpSteps) }
         var rates = Array(repeating: [Double](), count: probes.count)

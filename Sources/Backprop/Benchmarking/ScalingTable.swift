@@ -5,7 +5,7 @@
 import Foundation
 
 public struct ScalingTable: Sendable {
-    static let header = ["model", "scaling", "batch", "workers", "samples/s", "GFLOP/s", "% peak", "speedup", "efficiency"]
+    static let header = ["model", "scaling", "batch", "micro", "workers", "samples/s", "GFLOP/s", "% peak", "speedup", "efficiency"]
     let widths: [Int]
 
     /// A table whose model column fits every name in `modelNames`.
@@ -13,7 +13,7 @@ public struct ScalingTable: Sendable {
         var widths = Self.header.map(\.count)
         widths[0] = max(widths[0], modelNames.map(\.count).max() ?? 0)
         widths[1] = max(widths[1], ScalingMode.allCases.map(\.rawValue.count).max()!)
-        widths[4] = max(widths[4], 9)
+        widths[5] = max(widths[5], 9)
         self.widths = widths
     }
 
@@ -25,7 +25,7 @@ public struct ScalingTable: Sendable {
     }
 
     func cells(_ p: ScalingPoint) -> [String] {
-        [p.modelName, p.mode.rawValue, String(p.batchSize), String(p.workers),
+        [p.modelName, p.mode.rawValue, String(p.batchSize), String(p.microBatch), String(p.workers),
          String(format: "%.0f", p.samplesPerSecond.median),
          String(format: "%.1f", p.gigaflops),
          p.sgemmPeak.isFinite ? String(format: "%.1f%%", 100 * p.peakFraction) : "-",
