@@ -67,7 +67,9 @@ public enum ScalingChart {
         svg += "<text transform=\"translate(\(fmt(x0 + 16)),\(fmt(py(yMax / 2)))) rotate(-90)\" text-anchor=\"middle\">speedup over 1 worker</text>\n"
         // Ideal: speedup = workers.
         svg += "<line x1=\"\(fmt(px(1)))\" y1=\"\(fmt(py(1)))\" x2=\"\(fmt(px(Double(maxWorkers))))\" y2=\"\(fmt(py(Double(maxWorkers))))\" stroke=\"#888\" stroke-dasharray=\"5,4\"/>\n"
-        // One line per model, each point labelled with its samples/s.
+        // One line per model; each point labelled with its samples/s, the labels
+        // of one worker count stacked so that they never overlap.
+        var labels: [Int: [(y: Double, text: String, colour: String)]] = [:]
         for (i, model) in models.enumerated() {
             let curve = points.filter { $0.modelName == model }.sorted { $0.workers < $1.workers }
             guard !curve.isEmpty else { continue }
@@ -77,12 +79,27 @@ public enum ScalingChart {
             for p in curve {
                 let x = px(Double(p.workers)), y = py(p.speedup)
                 svg += "<circle cx=\"\(fmt(x))\" cy=\"\(fmt(y))\" r=\"3.5\" fill=\"\(colour)\"/>\n"
-                let anchor = p.workers == maxWorkers ? "end" : "start"
-                let dy = i % 2 == 0 ? -8.0 : 16.0
-                svg += "<text x=\"\(fmt(x + (anchor == "end" ? -6 : 6)))\" y=\"\(fmt(y + dy))\" text-anchor=\"\(anchor)\" fill=\"\(colour)\" font-size=\"11\">\(compact(p.samplesPerSecond.median))/s</text>\n"
+                labels[p.workers, default: []].append((y, "\(compact(p.samplesPerSecond.median))/s", colour))
+            }
+        }
+        for (workers, column) in labels {
+            let anchor = workers == maxWorkers ? "end" : "start"
+            let x = px(Double(workers)) + (anchor == "end" ? -8 : 8)
+            for (y, label) in zip(spread(column.map { $0.y + 4 }, gap: 13), column) {
+                svg += "<text x=\"\(fmt(x))\" y=\"\(fmt(y))\" text-anchor=\"\(anchor)\" fill=\"\(label.colour)\" font-size=\"11\">\(label.text)</text>\n"
             }
         }
         return svg + "</g>\n"
+    }
+
+    /// `positions` moved as little as needed to be at least `gap` apart, in their order by value.
+    static func spread(_ positions: [Double], gap: Double) -> [Double] {
+        let order = positions.indices.sorted { positions[$0] < positions[$1] }
+        var result = positions
+        for (k, index) in order.enumerated() where k > 0 {
+            result[index] = max(result[index], result[order[k - 1]] + gap)
+        }
+        return result
     }
 
     /// The smallest of 1, 2, 4, 5, 8, 10, 16, … at or above `value`.
