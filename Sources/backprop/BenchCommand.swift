@@ -78,7 +78,7 @@ struct BenchCommand: ParsableCommand {
             var peak: [Int: Double] = [:]
             for cores in 1...workers { peak[cores] = SgemmPeak.measure(threads: cores) }
             let peaks = (1...workers).map { String(format: "%d core%@ %.1f", $0, $0 == 1 ? "" : "s", peak[$0]!) }
-            Terminal.write("sgemm peak, 1024³ single-threaded per core: \(peaks.joined(separator: ", ")) GFLOP/s\n")
+            Terminal.write("sgemm peak, 1024³ single-threaded per core (best of 7): \(peaks.joined(separator: ", ")) GFLOP/s\n")
             Terminal.write("each point: median of \(repeats) × \(steps) steps after \(study.warmUpSteps) warm-up steps, on synthetic data\n\n")
 
             let table = ScalingTable(modelNames: study.models.map { $0.layerSizes.map(String.init).joined(separator: "-") })

