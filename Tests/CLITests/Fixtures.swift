@@ -63,14 +63,22 @@ struct Synthetic {
     var count: Int { y.count }
 
     init(count: Int, seed: UInt64) {
+        (x, y) = Self.generate(count: count, seed: seed, draw: { $0.unit() }, value: { $0 })
+    }
+
+    /// `count` rows of `features` values drawn by `draw`, each labelled by the
+    /// rule applied to the row's values as `value` reads them.
+    static func generate<T, V: BinaryFloatingPoint>(
+        count: Int, seed: UInt64, draw: (inout SplitMix64) -> T, value: (T) -> V
+    ) -> (x: [T], y: [Int64]) {
         var generator = SplitMix64(seed: seed)
-        x = []
-        y = []
+        var x: [T] = [], y: [Int64] = []
         for _ in 0..<count {
-            let row = (0..<Self.features).map { _ in generator.unit() }
+            let row = (0..<features).map { _ in draw(&generator) }
             x += row
-            y.append(Int64(Self.label(row)))
+            y.append(Int64(label(row.map(value))))
         }
+        return (x, y)
     }
 
     static func label<T: BinaryFloatingPoint>(_ row: [T]) -> Int {
@@ -86,14 +94,8 @@ struct SyntheticBytes {
     var count: Int { y.count }
 
     init(count: Int, seed: UInt64) {
-        var generator = SplitMix64(seed: seed)
-        x = []
-        y = []
-        for _ in 0..<count {
-            let row = (0..<Synthetic.features).map { _ in UInt8(truncatingIfNeeded: generator.next() >> 56) }
-            x += row
-            y.append(Int64(Synthetic.label(row.map { Double($0) })))
-        }
+        (x, y) = Synthetic.generate(
+            count: count, seed: seed, draw: { UInt8(truncatingIfNeeded: $0.next() >> 56) }, value: { Double($0) })
     }
 }
 

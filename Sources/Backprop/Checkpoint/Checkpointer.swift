@@ -112,9 +112,3 @@ public final class Checkpointer {
         }
     }
 }
-
-extension String {
-    func leftPadded(to width: Int, with pad: Character) -> String {
-        count >= width ? self : String(repeating: pad, count: width - count) + self
-    }
-}

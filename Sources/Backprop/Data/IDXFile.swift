@@ -140,7 +140,7 @@ extension IDXFile {
                 throw DatasetError(file: path, "not an IDX file: expected a 4-byte magic number, found \(got) bytes")
             }
             guard magic[0] == 0, magic[1] == 0, magic[3] > 0, let typeName = IDXFile.typeNames[magic[2]] else {
-                let hex = magic.map { String($0, radix: 16).leftPadded(to: 2) }.joined(separator: " ")
+                let hex = magic.map { String($0, radix: 16).leftPadded(to: 2, with: "0") }.joined(separator: " ")
                 throw DatasetError(file: path, "not an IDX file: bad magic number \(hex) (expected 00 00, a type code, a dimension count)")
             }
             guard magic[2] == IDXFile.unsignedByte else {
@@ -197,11 +197,5 @@ extension IDXFile {
                 throw DatasetError(file: path, "more data than the header declares: expected \(count) bytes")
             }
         }
-    }
-}
-
-extension String {
-    fileprivate func leftPadded(to width: Int) -> String {
-        String(repeating: "0", count: max(0, width - count)) + self
     }
 }

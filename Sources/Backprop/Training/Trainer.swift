@@ -51,8 +51,7 @@ public final class Trainer {
             configuration.microBatch = TrainingConfiguration.defaultMicroBatch(batchSize: configuration.batchSize)
         }
         if configuration.scheduleSteps == nil {
-            let stepsPerEpoch = (train.count + configuration.batchSize - 1) / configuration.batchSize
-            let byEpochs = configuration.epochs * stepsPerEpoch
+            let byEpochs = configuration.epochs * Self.stepsPerEpoch(examples: train.count, batchSize: configuration.batchSize)
             configuration.scheduleSteps = configuration.maxSteps.map { min($0, byEpochs) } ?? byEpochs
         }
         for dataset in [train, validation, test].compactMap({ $0 }) { try dataset.validate(for: architecture) }
@@ -111,7 +110,9 @@ public final class Trainer {
     public var globalStep: Int { store.step }
 
     /// Steps in one epoch: ⌈N / m⌉.
-    public var stepsPerEpoch: Int { (train.count + configuration.batchSize - 1) / configuration.batchSize }
+    public var stepsPerEpoch: Int { Self.stepsPerEpoch(examples: train.count, batchSize: configuration.batchSize) }
+
+    static func stepsPerEpoch(examples: Int, batchSize: Int) -> Int { (examples + batchSize - 1) / batchSize }
 
 
     /// Whether the run has reached its epoch or step limit, or stopped early.

@@ -76,9 +76,3 @@ final class ProgressReporter {
 
     private func fixed(_ x: Double) -> String { String(format: "%.4f", x) }
 }
-
-extension String {
-    func leftPadded(to width: Int) -> String {
-        count >= width ? self : String(repeating: " ", count: width - count) + self
-    }
-}
