@@ -233,29 +233,24 @@ enum BadRunFlags: String, CaseIterable, Sendable, CustomTestStringConvertible {
     let directory: TestDirectory
     init() throws { directory = try TestDirectory() }
 
-    /// A resumable checkpoint from a one-step run.
+    /// A resumable checkpoint of a run not yet started (batches of 32: 10 steps
+    /// an epoch), written by the library rather than by a slower `train` process.
     func resumableCheckpoint() throws -> (checkpoint: String, data: String) {
         let data = try Fixtures.writeDataset(directory.path("data.h5"))
         let checkpoint = directory.path("run.h5")
-        let run = try BackpropCLI.run(["train", data, "--layers", "8,16,3", "--steps", "1", "--workers", "1", "-q",
-                                       "--checkpoint", checkpoint])
-        try #require(run.succeeded, "\(run)")
+        let splits = try DatasetFile.load(data)
+        var configuration = TrainingConfiguration()
+        configuration.workers = 1
+        let architecture = try Architecture(layerSizes: [8, 16, 3], hiddenActivation: .relu, loss: .softmaxCrossEntropy)
+        let trainer = try Trainer(architecture: architecture, configuration: configuration, train: splits.train, test: splits.test)
+        try Checkpoint(trainer: trainer, dataset: data).write(to: checkpoint)
         return (checkpoint, data)
     }
 
+    /// The same flags and the same rule in train and resume: `--workers 2000`
+    /// once passed resume's check and failed later with status 1.
     @Test(arguments: BadRunFlags.allCases)
-    func trainRejectsARunFlagAsAUsageError(_ bad: BadRunFlags) throws {
-        let data = try Fixtures.writeDataset(directory.path("data.h5"))
-        let run = try BackpropCLI.run(["train", data, "--layers", "8,16,3"] + bad.arguments)
-        expectOneLineFailure(run, mentioning: bad.mentions)
-        #expect(run.status == 64, "\(run)")
-        #expect(run.stdout.isEmpty, "\(run)")
-    }
-
-    /// The same flags and the same rule as train: `--workers 2000` once passed
-    /// resume's check and failed later with status 1.
-    @Test(arguments: BadRunFlags.allCases)
-    func resumeRejectsARunFlagAsTrainDoes(_ bad: BadRunFlags) throws {
+    func trainAndResumeRejectARunFlagAlike(_ bad: BadRunFlags) throws {
         let (checkpoint, data) = try resumableCheckpoint()
         let before = try Fixtures.bytes(of: checkpoint)
         let resume = try BackpropCLI.run(["resume", checkpoint] + bad.arguments)
@@ -264,6 +259,9 @@ enum BadRunFlags: String, CaseIterable, Sendable, CustomTestStringConvertible {
         #expect(try Fixtures.bytes(of: checkpoint) == before, "the failed resume changed \(checkpoint)")
         // And train says exactly the same.
         let train = try BackpropCLI.run(["train", data, "--layers", "8,16,3"] + bad.arguments)
+        expectOneLineFailure(train, mentioning: bad.mentions)
+        #expect(train.status == 64, "\(train)")
+        #expect(train.stdout.isEmpty, "\(train)")
         #expect(train.stderr == resume.stderr, "train: \(train)\nresume: \(resume)")
     }
 
@@ -362,32 +360,20 @@ enum BadRunFlags: String, CaseIterable, Sendable, CustomTestStringConvertible {
 }
 
 /// Settings the library rejects reach the user named by their flags, never by
-/// the library's property names.
+/// the library's property names. (SettingFlagsTests checks every setting in
+/// process; these run the binary on a sample of the kinds of message.)
 @Suite struct SettingErrorTests {
     @Test(arguments: [
-        (["--batch-size", "0"], "--batch-size", "batchSize"),
-        (["--micro-batch", "0"], "--micro-batch", "microBatch"),
-        (["--learning-rate", "0"], "--learning-rate", "learningRate"),
-        (["--momentum", "1"], "--momentum", "momentum"),
-        (["--nesterov"], "--nesterov needs a --momentum", "momentum"),
-        (["--optimizer", "adam", "--nesterov", "--momentum", "0.5"], "--momentum and --nesterov are for --optimizer sgd", "optimizerKind"),
-        (["--beta1", "1"], "--beta1", "beta1"),
-        (["--beta2", "-0.5"], "--beta2", "beta2"),
-        (["--epsilon", "0"], "--epsilon", "epsilon"),
-        (["--optimizer", "adamw", "--weight-decay", "-1"], "--weight-decay", "weightDecay"),
-        (["--rho", "1"], "--rho", "rho"),
-        (["--schedule", "step", "--decay-epochs", "0"], "--decay-epochs", "schedule.everyEpochs"),
-        (["--schedule", "exponential", "--gamma", "0"], "--gamma", "schedule.gamma"),
-        (["--schedule", "cosine", "--min-learning-rate", "1"], "--min-learning-rate must be in [0, --learning-rate]", "learningRate"),
-        (["--warmup-steps", "-1"], "--warmup-steps", "warmupSteps"),
-        (["--l2", "-1"], "--l2", "l2"),
-        (["--clip-grad-norm", "0"], "--clip-grad-norm", "clipGradientNorm"),
-        (["--validation-split", "1"], "--validation-split", "validationSplit"),
-        (["--early-stopping", "0"], "--early-stopping", "earlyStoppingPatience"),
+        (["--batch-size", "0"], "--batch-size must be positive, got 0", "batchSize"),
+        (["--nesterov"], "--nesterov needs a --momentum above 0", "momentum"),
+        (["--optimizer", "adam", "--momentum", "0.5"], "--momentum and --nesterov are for --optimizer sgd", "optimizerKind"),
+        (["--schedule", "step", "--decay-epochs", "0"], "--decay-epochs must be positive, got 0", "schedule.everyEpochs"),
+        (["--schedule", "cosine", "--min-learning-rate", "1"], "--min-learning-rate must be in [0, --learning-rate], got 1.0", "learningRate"),
+        (["--early-stopping", "0"], "--early-stopping must be a positive number of epochs, got 0", "earlyStoppingPatience"),
     ])
-    func aBadSettingIsNamedByItsFlag(arguments: [String], flag: String, property: String) throws {
+    func aBadSettingIsNamedByItsFlag(arguments: [String], message: String, property: String) throws {
         let run = try BackpropCLI.run(["train", "data.h5", "--layers", "8,16,3"] + arguments)
-        expectOneLineFailure(run, mentioning: [flag])
+        expectOneLineFailure(run, mentioning: [message])
         #expect(run.status == 64, "\(run)")
         #expect(!mentionsBare(property, in: run.stderr), "the library's name \(property) leaked: \(run)")
     }
