@@ -15,45 +15,38 @@ struct EvaluateCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("The HDF5 dataset file.", valueName: "data.h5"))
     var data: String
 
-    @Option(help: "The split to evaluate: train, test or validation.")
-    var split = "test"
+    @Option(help: "The split to evaluate.")
+    var split = SplitName.test
 
-    @Option(parsing: .unconditional, help: ArgumentHelp("Parallel workers (default: the number of cores).", valueName: "n"))
-    var workers: Int?
+    @OptionGroup
+    var parallelism: WorkerOptions
 
     @Flag(help: "Print one JSON object instead of text.")
     var json = false
-
-    func validate() throws {
-        guard ["train", "test", "validation"].contains(split) else {
-            throw ValidationError("--split must be train, test or validation; got '\(split)'")
-        }
-        if let workers, workers < 1 { throw ValidationError("--workers must be positive, got \(workers)") }
-    }
 
     func run() throws {
         try reportingFailures {
             let model = try Checkpoint.read(from: checkpoint).model
             let splits = try DatasetFile.load(data)
             let dataset: Dataset? = switch split {
-            case "train": splits.train
-            case "validation": splits.validation
-            default: splits.test
+            case .train: splits.train
+            case .validation: splits.validation
+            case .test: splits.test
             }
             guard let dataset else {
-                throw DatasetError(file: data, "has no \(split)/x and \(split)/y datasets")
+                throw DatasetError(file: data, "has no \(split.rawValue)/x and \(split.rawValue)/y datasets")
             }
-            let result = try model.evaluate(on: dataset, workers: workers ?? ProcessInfo.processInfo.activeProcessorCount)
+            let result = try model.evaluate(on: dataset, workers: parallelism.count)
             if json {
                 struct Line: Encodable { let split: String, loss: Double, accuracy: Double, examples: Int }
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.sortedKeys]
                 encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
-                let data = try encoder.encode(Line(split: split, loss: result.loss, accuracy: result.accuracy, examples: result.examples))
+                let data = try encoder.encode(Line(split: split.rawValue, loss: result.loss, accuracy: result.accuracy, examples: result.examples))
                 Terminal.write(String(decoding: data, as: UTF8.self) + "\n")
             } else {
                 Terminal.write(String(format: "%@: loss %.4f - accuracy %.4f - %@ examples\n",
-                                      split, result.loss, result.accuracy, result.examples.grouped))
+                                      split.rawValue, result.loss, result.accuracy, result.examples.grouped))
             }
         }
     }

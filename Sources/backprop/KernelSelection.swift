@@ -61,7 +61,8 @@ enum KernelSelection {
         var arguments = CommandLine.arguments.map { strdup($0) }
         arguments.append(nil)
         execv("/proc/self/exe", arguments)
-        // execv returns only on failure: carry on with the kernels already loaded.
+        // execv returns only on failure. The kernels already loaded are not the ones
+        // this process chose (or they failed the self-test), so stop rather than run on them.
         FileHandle.standardError.write(Data("backprop: could not restart with faster BLAS kernels: \(String(cString: strerror(errno)))\n".utf8))
         exit(1)
     }

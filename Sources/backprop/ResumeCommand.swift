@@ -23,26 +23,11 @@ struct ResumeCommand: ParsableCommand {
     @Option(help: ArgumentHelp("The dataset (default: the path recorded in the checkpoint).", valueName: "data.h5"))
     var data: String?
 
-    @Option(parsing: .unconditional, help: ArgumentHelp("Train until this many epochs in all.", valueName: "n"))
-    var epochs: Int?
-
-    @Option(parsing: .unconditional, help: ArgumentHelp("Stop after this many optimizer steps in all.", valueName: "n"))
-    var steps: Int?
-
-    @Option(parsing: .unconditional, help: ArgumentHelp("Parallel workers (default: the number of cores).", valueName: "n"))
-    var workers: Int?
+    @OptionGroup(title: "Run")
+    var runOptions: RunOptions
 
     @Option(help: ArgumentHelp("Write the JSON log here instead of the run's own log file.", valueName: "file.jsonl"))
     var log: String?
-
-    @Flag(name: .shortAndLong, help: "Print only the final result.")
-    var quiet = false
-
-    func validate() throws {
-        if let epochs, epochs < 0 { throw ValidationError("--epochs must be 0 or more, got \(epochs)") }
-        if let steps, steps < 0 { throw ValidationError("--steps must be 0 or more, got \(steps)") }
-        if let workers, workers < 1 { throw ValidationError("--workers must be positive, got \(workers)") }
-    }
 
     func run() throws {
         try reportingFailures {
@@ -53,9 +38,10 @@ struct ResumeCommand: ParsableCommand {
             guard let dataPath = data ?? saved.dataset else {
                 throw CheckpointError(file: checkpoint, "records no dataset path; give --data FILE")
             }
+            let (epochs, steps, quiet) = (runOptions.epochs, runOptions.steps, runOptions.quiet)
             if let epochs { configuration.epochs = epochs }
             configuration.maxSteps = steps ?? (epochs == nil ? configuration.maxSteps : nil)
-            configuration.workers = workers ?? ProcessInfo.processInfo.activeProcessorCount
+            configuration.workers = runOptions.parallelism.count
 
             let splits = try DatasetFile.load(dataPath).holdingOut(fraction: configuration.validationSplit, seed: configuration.seed)
             let trainer: Trainer

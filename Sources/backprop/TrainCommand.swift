@@ -25,6 +25,9 @@ struct TrainCommand: ParsableCommand {
     @OptionGroup(title: "Training")
     var training: TrainingOptions
 
+    @OptionGroup(title: "Run")
+    var runOptions: RunOptions
+
     @Option(help: ArgumentHelp("Write checkpoints here (HDF5): at every epoch's end, every --checkpoint-every steps, and at the end. Replaced atomically, never by a failed run.", valueName: "file.h5"))
     var checkpoint: String?
 
@@ -37,13 +40,15 @@ struct TrainCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Write one JSON object per epoch to this file.", valueName: "file.jsonl"))
     var log: String?
 
-    @Flag(name: .shortAndLong, help: "Print only the final result.")
-    var quiet = false
-
     @Flag(name: .shortAndLong, help: "Also print the BLAS kernels and engine settings.")
     var verbose = false
 
     func validate() throws {
+        do {
+            try training.configuration(run: runOptions).validate()
+        } catch let error as ConfigurationError {
+            throw ValidationError(error)
+        }
         if let checkpointEvery, checkpointEvery < 1 { throw ValidationError("--checkpoint-every must be positive, got \(checkpointEvery)") }
         if keep < 0 { throw ValidationError("--keep must be 0 or more, got \(keep)") }
         if checkpoint == nil && (checkpointEvery != nil || keep > 0) {
@@ -54,20 +59,20 @@ struct TrainCommand: ParsableCommand {
     func run() throws {
         try reportingFailures {
             let architecture = try network.architecture()
-            let configuration = try training.configuration()
+            let configuration = training.configuration(run: runOptions)
             if let checkpoint { try checkWritable(checkpoint, flag: "--checkpoint") }
 
             let splits = try DatasetFile.load(data).holdingOut(fraction: configuration.validationSplit, seed: configuration.seed)
             let trainer = try Trainer(
                 architecture: architecture, configuration: configuration,
                 train: splits.train, validation: splits.validation, test: splits.test)
-            if !quiet { printHeader(trainer, splits: splits) }
+            if !runOptions.quiet { printHeader(trainer, splits: splits) }
             let checkpointer = checkpoint.map {
                 Checkpointer(path: $0, everySteps: checkpointEvery, keep: keep, dataset: absolutePath(data), log: log.map(absolutePath))
             }
             try TrainingSession(
                 trainer: trainer, test: splits.test, checkpointer: checkpointer,
-                log: try log.map { try MetricsLog(path: $0) }, reporter: ProgressReporter(quiet: quiet)
+                log: try log.map { try MetricsLog(path: $0) }, reporter: ProgressReporter(quiet: runOptions.quiet)
             ).run()
         }
     }

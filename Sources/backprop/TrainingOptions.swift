@@ -1,13 +1,14 @@
-// The flags that set how training runs: optimizer and schedule, batching,
-// held-out data, stopping rules, seed and workers.
+// The flags that set what training computes: optimizer and schedule, batching,
+// held-out data, stopping rules and seed. How long it runs and on how many
+// workers is RunOptions'.
 
 import ArgumentParser
 import Backprop
 import Foundation
 
 struct TrainingOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Update rule: sgd, adam, adamw, rmsprop.", valueName: "name"))
-    var optimizer = OptimizerKind.sgd.rawValue
+    @Option(help: ArgumentHelp("Update rule.", valueName: "name"))
+    var optimizer = OptimizerKind.sgd
 
     @Option(name: [.customLong("learning-rate"), .customLong("lr")], parsing: .unconditional, help: "Base learning rate α.")
     var learningRate = 0.01
@@ -33,8 +34,8 @@ struct TrainingOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "ρ of RMSprop, the decay of its squared-gradient average.")
     var rho = 0.99
 
-    @Option(help: ArgumentHelp("Learning-rate schedule: constant, step, exponential, cosine.", valueName: "name"))
-    var schedule = "constant"
+    @Option(help: ArgumentHelp("Learning-rate schedule.", valueName: "name"))
+    var schedule = ScheduleName.constant
 
     @Option(parsing: .unconditional, help: "Multiply the rate by this every --decay-epochs epochs (step) or every epoch (exponential).")
     var gamma = 0.1
@@ -60,20 +61,11 @@ struct TrainingOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: ArgumentHelp("Rows per micro-shard, the unit of parallel work; it fixes the summation order, so results depend on it and not on --workers (default: a quarter of --batch-size, 16 to 256).", valueName: "n"))
     var microBatch: Int?
 
-    @Option(parsing: .unconditional, help: "Passes over the training data.")
-    var epochs = 10
-
-    @Option(parsing: .unconditional, help: ArgumentHelp("Stop after this many optimizer steps in all (0 writes the freshly initialised model).", valueName: "n"))
-    var steps: Int?
-
     @Option(parsing: .unconditional, help: ArgumentHelp("Hold out this fraction of the training rows (chosen from the seed) for validation.", valueName: "F"))
     var validationSplit = 0.0
 
     @Option(parsing: .unconditional, help: ArgumentHelp("Stop when the validation loss has not improved for n epochs, and keep the best parameters.", valueName: "n"))
     var earlyStopping: Int?
-
-    @Option(parsing: .unconditional, help: ArgumentHelp("Parallel workers (default: the number of cores).", valueName: "n"))
-    var workers: Int?
 
     @Option(help: "Seed for initialisation, shuffling and the validation split.")
     var seed: UInt64 = 0
@@ -81,23 +73,14 @@ struct TrainingOptions: ParsableArguments {
     @Flag(help: "Keep the file's row order instead of shuffling every epoch.")
     var noShuffle = false
 
-    @Option(help: ArgumentHelp("Weight initialisation: auto (He for ReLU layers, Glorot otherwise), he, glorot.", valueName: "name"))
-    var initialization = Initialization.auto.rawValue
+    @Option(help: ArgumentHelp("Weight initialisation: auto is He for ReLU layers, Glorot otherwise.", valueName: "name"))
+    var initialization = Initialization.auto
 
-    func validate() throws {
-        do {
-            try configuration().validate()
-        } catch let error as ConfigurationError {
-            throw ValidationError(error.message)
-        }
-    }
-
-    func configuration() throws -> TrainingConfiguration {
+    /// The settings these flags and `run`'s give. Not checked here: `train`
+    /// validates them, since the run length and workers are another group's.
+    func configuration(run: RunOptions) -> TrainingConfiguration {
         var c = TrainingConfiguration()
-        guard let kind = OptimizerKind(rawValue: optimizer.lowercased()) else {
-            throw ValidationError("--optimizer: unknown '\(optimizer)'; expected sgd, adam, adamw or rmsprop")
-        }
-        c.optimizerKind = kind
+        c.optimizerKind = optimizer
         c.learningRate = learningRate
         c.momentum = momentum
         c.nesterov = nesterov
@@ -106,29 +89,24 @@ struct TrainingOptions: ParsableArguments {
         c.epsilon = epsilon
         c.weightDecay = weightDecay
         c.rho = rho
-        switch schedule.lowercased() {
-        case "constant": c.schedule = .constant
-        case "step": c.schedule = .step(everyEpochs: decayEpochs, gamma: gamma)
-        case "exponential": c.schedule = .exponential(gamma: gamma)
-        case "cosine": c.schedule = .cosine(minimum: minLearningRate)
-        default:
-            throw ValidationError("--schedule: unknown '\(schedule)'; expected \(LearningRateSchedule.allNames.joined(separator: ", "))")
+        c.schedule = switch schedule {
+        case .constant: .constant
+        case .step: .step(everyEpochs: decayEpochs, gamma: gamma)
+        case .exponential: .exponential(gamma: gamma)
+        case .cosine: .cosine(minimum: minLearningRate)
         }
         c.warmupSteps = warmupSteps
         c.l2 = l2
         c.clipGradientNorm = clipGradNorm
         c.batchSize = batchSize
         c.microBatch = microBatch
-        c.epochs = epochs
-        c.maxSteps = steps
+        c.epochs = run.epochs ?? c.epochs
+        c.maxSteps = run.steps
         c.validationSplit = validationSplit
         c.earlyStoppingPatience = earlyStopping
-        c.workers = workers ?? ProcessInfo.processInfo.activeProcessorCount
+        c.workers = run.parallelism.count
         c.seed = seed
         c.shuffle = !noShuffle
-        guard let initialization = Initialization(rawValue: initialization) else {
-            throw ValidationError("--initialization: unknown '\(self.initialization)'; expected auto, he or glorot")
-        }
         c.initialization = initialization
         return c
     }

@@ -206,3 +206,196 @@ enum BadFlags: String, CaseIterable, Sendable, CustomTestStringConvertible {
         expectOneLineFailure(run, mentioning: [data, "5 features", "input width is 8"])
     }
 }
+
+/// The run flags shared by train and resume (RunOptions), and --workers
+/// wherever it appears: one rule, a usage error (exit 64) naming the flag and
+/// the value, before any work starts.
+enum BadRunFlags: String, CaseIterable, Sendable, CustomTestStringConvertible {
+    case tooManyWorkers, zeroWorkers, negativeWorkers, negativeEpochs, negativeSteps
+
+    var testDescription: String { rawValue }
+
+    var arguments: [String] {
+        switch self {
+        case .tooManyWorkers: ["--workers", "2000"]
+        case .zeroWorkers: ["--workers", "0"]
+        case .negativeWorkers: ["--workers", "-3"]
+        case .negativeEpochs: ["--epochs", "-1"]
+        case .negativeSteps: ["--steps", "-2"]
+        }
+    }
+
+    /// The flag and the value, as the message must show them.
+    var mentions: [String] { arguments }
+}
+
+@Suite struct RunOptionTests {
+    let directory: TestDirectory
+    init() throws { directory = try TestDirectory() }
+
+    /// A resumable checkpoint of a run not yet started (batches of 32: 10 steps
+    /// an epoch), written by the library rather than by a slower `train` process.
+    func resumableCheckpoint() throws -> (checkpoint: String, data: String) {
+        let data = try Fixtures.writeDataset(directory.path("data.h5"))
+        let checkpoint = directory.path("run.h5")
+        let splits = try DatasetFile.load(data)
+        var configuration = TrainingConfiguration()
+        configuration.workers = 1
+        let architecture = try Architecture(layerSizes: [8, 16, 3], hiddenActivation: .relu, loss: .softmaxCrossEntropy)
+        let trainer = try Trainer(architecture: architecture, configuration: configuration, train: splits.train, test: splits.test)
+        try Checkpoint(trainer: trainer, dataset: data).write(to: checkpoint)
+        return (checkpoint, data)
+    }
+
+    /// The same flags and the same rule in train and resume: `--workers 2000`
+    /// once passed resume's check and failed later with status 1.
+    @Test(arguments: BadRunFlags.allCases)
+    func trainAndResumeRejectARunFlagAlike(_ bad: BadRunFlags) throws {
+        let (checkpoint, data) = try resumableCheckpoint()
+        let before = try Fixtures.bytes(of: checkpoint)
+        let resume = try BackpropCLI.run(["resume", checkpoint] + bad.arguments)
+        expectOneLineFailure(resume, mentioning: bad.mentions)
+        #expect(resume.status == 64, "\(resume)")
+        #expect(try Fixtures.bytes(of: checkpoint) == before, "the failed resume changed \(checkpoint)")
+        // And train says exactly the same.
+        let train = try BackpropCLI.run(["train", data, "--layers", "8,16,3"] + bad.arguments)
+        expectOneLineFailure(train, mentioning: bad.mentions)
+        #expect(train.status == 64, "\(train)")
+        #expect(train.stdout.isEmpty, "\(train)")
+        #expect(train.stderr == resume.stderr, "train: \(train)\nresume: \(resume)")
+    }
+
+    @Test(arguments: ["2000", "0"])
+    func evaluateRejectsAWorkerCountAsTrainDoes(workers: String) throws {
+        let (checkpoint, data) = try resumableCheckpoint()
+        let evaluate = try BackpropCLI.run(["evaluate", checkpoint, data, "--workers", workers])
+        expectOneLineFailure(evaluate, mentioning: ["--workers", workers])
+        #expect(evaluate.status == 64, "\(evaluate)")
+        let train = try BackpropCLI.run(["train", data, "--layers", "8,16,3", "--workers", workers])
+        #expect(train.stderr == evaluate.stderr, "train: \(train)\nevaluate: \(evaluate)")
+    }
+
+    @Test func benchRejectsAMaxWorkerCountByTheSameRule() throws {
+        let run = try BackpropCLI.run(["bench", "--max-workers", "2000"])
+        expectOneLineFailure(run, mentioning: ["--max-workers", "2000", "between 1 and 1024"])
+        #expect(run.status == 64, "\(run)")
+    }
+
+    /// In range, the shared flags still do their work: resume goes on to the
+    /// --epochs given, quietly, on the workers given.
+    @Test func resumeHonoursTheRunFlags() throws {
+        let (checkpoint, _) = try resumableCheckpoint()
+        let resume = try BackpropCLI.run(["resume", checkpoint, "--epochs", "1", "--workers", "1", "--quiet"])
+        try #require(resume.succeeded, "\(resume)")
+        #expect(!resume.stdout.contains("resuming"), "--quiet still printed the banner: \(resume)")
+        #expect(resume.stdoutLines.last?.hasSuffix("after 10 steps") == true, "\(resume)")
+        let saved = try Checkpoint.read(from: checkpoint)
+        #expect(saved.state.globalStep == 10 && saved.state.epochsDone == 1)
+    }
+}
+
+/// Named values: `--help` lists them, and an unknown one is a usage error
+/// naming the flag and the value.
+@Suite struct NamedValueTests {
+    /// Help text with its whitespace folded to single spaces: ArgumentParser wraps lines.
+    func folded(_ text: String) -> String {
+        text.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+    }
+
+    @Test func trainHelpListsTheValuesOfEveryNamedFlag() throws {
+        let help = try BackpropCLI.run(["train", "--help"])
+        try #require(help.succeeded, "\(help)")
+        let text = folded(help.stdout)
+        for values in ["(values: sgd, adam, adamw, rmsprop; default: sgd)",
+                       "(values: constant, step, exponential, cosine; default: constant)",
+                       "(values: identity, sigmoid, tanh, relu, leaky-relu; default: relu)",
+                       "(values: identity, sigmoid, tanh, relu, leaky-relu, softmax)",
+                       "(values: half-squared-error, binary-cross-entropy, softmax-cross-entropy; default: softmax-cross-entropy)",
+                       "(values: auto, he, glorot; default: auto)"] {
+            #expect(text.contains(values), "train --help lacks \(values)")
+        }
+    }
+
+    @Test func otherCommandsListTheirValues() throws {
+        let evaluate = try BackpropCLI.run(["evaluate", "--help"])
+        #expect(folded(evaluate.stdout).contains("(values: train, test, validation; default: test)"), "\(evaluate)")
+        let bench = try BackpropCLI.run(["bench", "--help"])
+        #expect(folded(bench.stdout).contains("(values: strong, weak, strong,weak; default: strong,weak)"), "\(bench)")
+    }
+
+    @Test(arguments: [
+        ["--optimizer", "adagrad"], ["--schedule", "linear"], ["--activation", "softmax"], ["--activation", "gelu"],
+        ["--output-activation", "gelu"], ["--loss", "hinge"], ["--initialization", "orthogonal"],
+    ])
+    func trainRejectsAnUnknownValue(_ arguments: [String]) throws {
+        let run = try BackpropCLI.run(["train", "data.h5", "--layers", "8,16,3"] + arguments)
+        expectOneLineFailure(run, mentioning: arguments)
+        #expect(run.status == 64, "\(run)")
+    }
+
+    @Test(arguments: [["evaluate", "model.h5", "data.h5", "--split", "dev"], ["bench", "--scaling", "strong,diagonal"]])
+    func otherCommandsRejectAnUnknownValue(_ arguments: [String]) throws {
+        let run = try BackpropCLI.run(arguments)
+        expectOneLineFailure(run, mentioning: Array(arguments.suffix(2)))
+        #expect(run.status == 64, "\(run)")
+    }
+
+    /// Values are matched without regard to case, and the library's aliases work.
+    @Test func aliasesAndCapitalsAreAccepted() throws {
+        let directory = try TestDirectory()
+        let data = try Fixtures.writeDataset(directory.path("data.h5"))
+        let checkpoint = directory.path("model.h5")
+        let run = try BackpropCLI.run([
+            "train", data, "--layers", "8,16,3", "--optimizer", "Adam", "--schedule", "COSINE", "--activation", "leaky_relu",
+            "--loss", "cross-entropy", "--initialization", "He", "--steps", "1", "-q", "--checkpoint", checkpoint,
+        ])
+        try #require(run.succeeded, "\(run)")
+        let saved = try Checkpoint.read(from: checkpoint)
+        #expect(saved.configuration?.optimizerKind == .adam)
+        #expect(saved.configuration?.schedule == .cosine(minimum: 0))
+        #expect(saved.configuration?.initialization == .he)
+        #expect(saved.architecture.activations.first == .leakyReLU(slope: Activation.defaultLeakySlope))
+        #expect(saved.architecture.loss == .softmaxCrossEntropy)
+    }
+}
+
+/// Settings the library rejects reach the user named by their flags, never by
+/// the library's property names. (SettingFlagsTests checks every setting in
+/// process; these run the binary on a sample of the kinds of message.)
+@Suite struct SettingErrorTests {
+    @Test(arguments: [
+        (["--batch-size", "0"], "--batch-size must be positive, got 0", "batchSize"),
+        (["--nesterov"], "--nesterov needs a --momentum above 0", "momentum"),
+        (["--optimizer", "adam", "--momentum", "0.5"], "--momentum and --nesterov are for --optimizer sgd", "optimizerKind"),
+        (["--schedule", "step", "--decay-epochs", "0"], "--decay-epochs must be positive, got 0", "schedule.everyEpochs"),
+        (["--schedule", "cosine", "--min-learning-rate", "1"], "--min-learning-rate must be in [0, --learning-rate], got 1.0", "learningRate"),
+        (["--early-stopping", "0"], "--early-stopping must be a positive number of epochs, got 0", "earlyStoppingPatience"),
+    ])
+    func aBadSettingIsNamedByItsFlag(arguments: [String], message: String, property: String) throws {
+        let run = try BackpropCLI.run(["train", "data.h5", "--layers", "8,16,3"] + arguments)
+        expectOneLineFailure(run, mentioning: [message])
+        #expect(run.status == 64, "\(run)")
+        #expect(!mentionsBare(property, in: run.stderr), "the library's name \(property) leaked: \(run)")
+    }
+
+    /// Whether `name` occurs in `text` other than as part of a flag or a longer word.
+    func mentionsBare(_ name: String, in text: String) -> Bool {
+        var rest = text[...]
+        while let range = rest.range(of: name) {
+            let before = range.lowerBound == text.startIndex ? nil : text[text.index(before: range.lowerBound)]
+            let after = range.upperBound == text.endIndex ? nil : text[range.upperBound]
+            let partOfWord = { (c: Character?) in c.map { $0.isLetter || $0.isNumber || $0 == "-" } ?? false }
+            if !partOfWord(before) && !partOfWord(after) { return true }
+            rest = text[range.upperBound...]
+        }
+        return false
+    }
+
+    /// The check above can fail: it finds a bare property name and ignores a flag.
+    @Test func mentionsBareTellsAPropertyFromAFlag() {
+        #expect(mentionsBare("momentum", in: "backprop: error: nesterov needs a momentum above 0"))
+        #expect(mentionsBare("batchSize", in: "batchSize must be positive"))
+        #expect(!mentionsBare("momentum", in: "backprop: error: --momentum must be in [0, 1)"))
+        #expect(!mentionsBare("l2", in: "--l2 must be 0 or more"))
+    }
+}

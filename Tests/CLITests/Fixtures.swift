@@ -163,10 +163,60 @@ enum Fixtures {
 /// The lines of a `--log` file, each parsed as a JSON object.
 func readJSONLines(_ path: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> [[String: Any]] {
     let text = String(decoding: try Fixtures.bytes(of: path), as: UTF8.self)
-    return try text.split(separator: "\n").map { line in
-        let object = try JSONSerialization.jsonObject(with: Data(line.utf8))
-        return try #require(object as? [String: Any], "not a JSON object: \(line)", sourceLocation: sourceLocation)
+    return try text.split(separator: "\n").map { try parseJSONObject(String($0), sourceLocation: sourceLocation) }
+}
+
+/// One JSON object, with its numbers as `Double`, strings as `String`, true and
+/// false as `Bool`, null as `NSNull`, arrays as `[Any]` and objects as `[String: Any]`.
+func parseJSONObject(_ text: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> [String: Any] {
+    let value = try JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))
+    return try #require(value.object, "not a JSON object: \(text)", sourceLocation: sourceLocation)
+}
+
+/// A JSON document read with JSONDecoder, not JSONSerialization: on Linux,
+/// JSONSerialization does not round decimal text to the nearest Double (it reads
+/// 0.5651720133048838 as 0.5651720133048836), while JSONDecoder does, as
+/// `JSONLinesTests` checks, so a logged figure reads back exactly as written.
+enum JSONValue: Decodable {
+    case null, bool(Bool), number(Double), string(String), array([JSONValue]), object([String: JSONValue])
+
+    init(from decoder: Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if container.decodeNil() {
+            self = .null
+        } else if let bool = try? container.decode(Bool.self) {
+            self = .bool(bool)
+        } else if let number = try? container.decode(Double.self) {
+            self = .number(number)
+        } else if let string = try? container.decode(String.self) {
+            self = .string(string)
+        } else if let array = try? container.decode([JSONValue].self) {
+            self = .array(array)
+        } else {
+            self = .object(try container.decode([String: JSONValue].self))
+        }
     }
+
+    var any: Any {
+        switch self {
+        case .null: NSNull()
+        case .bool(let value): value
+        case .number(let value): value
+        case .string(let value): value
+        case .array(let values): values.map(\.any)
+        case .object(let members): members.mapValues(\.any)
+        }
+    }
+
+    var object: [String: Any]? {
+        if case .object(let members) = self { return members.mapValues(\.any) }
+        return nil
+    }
+}
+
+/// A JSON number as a Double; nil for anything else (a string such as "NaN" included).
+func number(_ value: Any?) -> Double? {
+    value as? Double
 }
 
 /// `x` printed as the CLI prints its figures.

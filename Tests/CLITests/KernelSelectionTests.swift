@@ -1,6 +1,7 @@
 // The `backprop` command picks the fastest kernels the CPU supports by
 // restarting itself, respects OPENBLAS_CORETYPE, and says which it runs.
 
+import Backprop
 import Foundation
 import Testing
 
@@ -40,9 +41,24 @@ import Testing
         #expect(!line.contains("kernels Prescott"), "\(line)")
     }
 
-    @Test func withoutAnySettingTheKernelsAreNamed() throws {
+    /// With nothing set the command runs the best kernels this CPU's features
+    /// call for: OpenBLAS's own choice when nothing beats it, the preferred core
+    /// when backprop replaced it, and says which.
+    @Test func withoutAnySettingTheKernelsAreTheCPUsBest() throws {
         let line = try kernelLine(environment: [:])
-        #expect(line.contains("BLAS kernels "), "\(line)")
-        #expect(!line.contains("Prescott") || line.contains("no better"), "\(line)")
+        let kernels = try #require(line.range(of: "BLAS kernels ").map { String(line[$0.upperBound...]) }, "\(line)")
+        let name = String(kernels.prefix { $0 != " " })
+        let cpu = BLASKernels.cpuFeatures()
+        let preferred = BLASKernels.preferredCore(flags: cpu.flags, vendor: cpu.vendor)
+        if kernels.hasSuffix("(OpenBLAS's choice for this CPU)") {
+            if let preferred {
+                #expect(!BLASKernels.shouldReplace(current: name, with: preferred), "\(preferred) would be better: \(line)")
+            }
+        } else if kernels.contains("(chosen by backprop for this CPU; OpenBLAS alone picked ") {
+            #expect(name == preferred, "\(line)")
+        } else {
+            // The only other way: the preferred kernels computed wrong, and OpenBLAS's own run instead.
+            #expect(kernels.contains("failed the self-test on this CPU"), "\(line)")
+        }
     }
 }

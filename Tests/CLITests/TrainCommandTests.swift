@@ -84,8 +84,7 @@ import Testing
 
         let evaluateJSON = try BackpropCLI.run(["evaluate", checkpoint, data, "--json"])
         try #require(evaluateJSON.succeeded, "\(evaluateJSON)")
-        let object = try #require(
-            try JSONSerialization.jsonObject(with: Data(evaluateJSON.stdout.utf8)) as? [String: Any], "\(evaluateJSON)")
+        let object = try parseJSONObject(evaluateJSON.stdout)
         #expect(object["split"] as? String == "test")
         #expect(number(object["examples"]) == 100)
         #expect(number(object["loss"]).map(fourDigits) == fourDigits(lastLoss), "\(object)")
@@ -231,15 +230,10 @@ import Testing
         for data in [bytes, scaled] {
             let evaluate = try BackpropCLI.run(["evaluate", checkpoint, data, "--json", "--split", "train"])
             try #require(evaluate.succeeded, "\(evaluate)")
-            evaluations.append(try #require(try JSONSerialization.jsonObject(with: Data(evaluate.stdout.utf8)) as? [String: Any]))
+            evaluations.append(try parseJSONObject(evaluate.stdout))
         }
         let loss = try #require(number(evaluations[0]["loss"])), scaledLoss = try #require(number(evaluations[1]["loss"]))
         #expect(abs(loss - scaledLoss) <= 1e-5 * max(1, abs(scaledLoss)), "uint8 \(evaluations[0]) vs float \(evaluations[1])")
         #expect(number(evaluations[0]["accuracy"]) == number(evaluations[1]["accuracy"]))
     }
-}
-
-/// A JSON number as a Double (JSONSerialization hands back NSNumber).
-func number(_ value: Any?) -> Double? {
-    (value as? NSNumber)?.doubleValue
 }

@@ -1,16 +1,17 @@
 // Times whole training steps of one model at one setting (workers, minibatch,
 // micro-batch): the real `Scheduler.trainStep`, with its gather, forward and
 // backward passes, tree reduction and SGD update, on synthetic data held in
-// memory, so nothing but the engine is measured.
+// memory, so nothing but the engine is measured. `package`, not public: only
+// `backprop bench` uses it, and it reaches the engine's internal types.
 
 import Dispatch
 
 /// A scheduler ready to train one model on synthetic data, and a clock.
-public final class ThroughputProbe {
-    public let architecture: Architecture
-    public let workers: Int
-    public let batchSize: Int
-    public let microBatch: Int
+package final class ThroughputProbe {
+    package let architecture: Architecture
+    package let workers: Int
+    package let batchSize: Int
+    package let microBatch: Int
 
     private let scheduler: Scheduler
     private let data: Dataset
@@ -21,7 +22,7 @@ public final class ThroughputProbe {
     /// Examples in the synthetic dataset: enough that a step's rows are not all in cache.
     static let minimumExamples = 8192
 
-    public init(architecture: Architecture, workers: Int, batchSize: Int, microBatch: Int, seed: UInt64 = 0) {
+    package init(architecture: Architecture, workers: Int, batchSize: Int, microBatch: Int, seed: UInt64 = 0) {
         precondition(workers > 0 && batchSize > 0 && microBatch > 0)
         self.architecture = architecture
         self.workers = workers
@@ -45,7 +46,7 @@ public final class ThroughputProbe {
     /// The learning rate is small so that, on random labels, the loss stays
     /// finite however long the probe runs.
     @discardableResult
-    public func time(steps: Int) throws -> Double {
+    package func time(steps: Int) throws -> Double {
         let start = DispatchTime.now().uptimeNanoseconds
         try order.withUnsafeBufferPointer { order in
             for _ in 0..<steps {
@@ -58,7 +59,7 @@ public final class ThroughputProbe {
     }
 
     /// Examples per second of one timing of `steps` steps.
-    public func samplesPerSecond(steps: Int) throws -> Double {
+    package func samplesPerSecond(steps: Int) throws -> Double {
         Double(steps * batchSize) / (try time(steps: steps))
     }
 }

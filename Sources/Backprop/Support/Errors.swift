@@ -3,9 +3,34 @@
 // preconditions instead.
 
 /// A setting that cannot work: an impossible architecture, a bad option value.
+///
+/// The message speaks the library's language: a setting is named by its
+/// property, as in "batchSize must be positive, got 0". `setting` names the one
+/// at fault and `relatedSettings` any others the message mentions, so that a
+/// front end can put its own names on them (the `backprop` CLI prints
+/// "--batch-size must be positive, got 0").
 public struct ConfigurationError: Error, CustomStringConvertible, Equatable {
+    /// The property at fault, e.g. "batchSize" or "schedule.gamma"; nil when the
+    /// problem is not one setting's.
+    public let setting: String?
+    /// Other settings the message names, e.g. "momentum" in "nesterov needs momentum above 0".
+    public let relatedSettings: [String]
     public let message: String
-    public init(_ message: String) { self.message = message }
+
+    /// An error that is not about one setting.
+    public init(_ message: String) {
+        setting = nil
+        relatedSettings = []
+        self.message = message
+    }
+
+    /// An error about `setting`, whose `message` names it (and any `relatedSettings`) as written.
+    public init(setting: String, _ message: String, related relatedSettings: [String] = []) {
+        self.setting = setting
+        self.relatedSettings = relatedSettings
+        self.message = message
+    }
+
     public var description: String { message }
 }
 

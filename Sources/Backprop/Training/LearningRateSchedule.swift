@@ -30,8 +30,6 @@ public enum LearningRateSchedule: Hashable, Sendable {
         }
     }
 
-    public static let allNames = ["constant", "step", "exponential", "cosine"]
-
     /// The rate for 0-based optimizer step `t` of a run of `totalSteps` steps
     /// with `stepsPerEpoch` steps an epoch.
     public func rate(

@@ -73,47 +73,58 @@ public struct TrainingConfiguration: Sendable, Equatable {
 
     public init() {}
 
-    /// Rejects settings that cannot work, naming the flag.
+    /// The most workers a run may use.
+    package static let maxWorkers = 1024
+
+    /// Rejects settings that cannot work with a `ConfigurationError` that names
+    /// the property at fault, e.g. "batchSize must be positive, got 0".
     public func validate() throws {
-        func require(_ condition: Bool, _ message: @autoclosure () -> String) throws {
-            if !condition { throw ConfigurationError(message()) }
+        func require(_ condition: Bool, _ setting: String, _ message: @autoclosure () -> String,
+                     related: [String] = []) throws {
+            if !condition { throw ConfigurationError(setting: setting, message(), related: related) }
         }
         // The optimizers compute in Float: a setting must stay finite (and a
         // positive one positive) once converted, or it silently becomes ∞ or 0.
         func finite(_ x: Double) -> Bool { Float(x).isFinite }
         func positive(_ x: Double) -> Bool { finite(x) && Float(x) > 0 }
-        try require(epochs >= 0, "--epochs must be 0 or more, got \(epochs)")
-        try require(maxSteps.map { $0 >= 0 } ?? true, "--steps must be 0 or more, got \(maxSteps ?? 0)")
-        try require(batchSize > 0, "--batch-size must be positive, got \(batchSize)")
-        try require(microBatch.map { $0 > 0 } ?? true, "--micro-batch must be positive, got \(microBatch ?? 0)")
-        try require(positive(learningRate), "--learning-rate must be a positive number within Float's range, got \(learningRate)")
-        try require(finite(momentum) && momentum >= 0 && momentum < 1, "--momentum must be in [0, 1), got \(momentum)")
-        try require(!nesterov || momentum > 0, "--nesterov needs a --momentum above 0")
-        try require(optimizerKind == .sgd || (momentum == 0 && !nesterov), "--momentum and --nesterov are for --optimizer sgd")
-        try require(finite(beta1) && beta1 >= 0 && beta1 < 1, "--beta1 must be in [0, 1), got \(beta1)")
-        try require(finite(beta2) && beta2 >= 0 && beta2 < 1, "--beta2 must be in [0, 1), got \(beta2)")
-        try require(positive(epsilon), "--epsilon must be a positive number within Float's range (at least 1e-38), got \(epsilon)")
-        try require(finite(weightDecay) && weightDecay >= 0, "--weight-decay must be 0 or more, got \(weightDecay)")
-        try require(finite(rho) && rho >= 0 && rho < 1, "--rho must be in [0, 1), got \(rho)")
+        try require(epochs >= 0, "epochs", "epochs must be 0 or more, got \(epochs)")
+        try require(maxSteps.map { $0 >= 0 } ?? true, "maxSteps", "maxSteps must be 0 or more, got \(maxSteps ?? 0)")
+        try require(batchSize > 0, "batchSize", "batchSize must be positive, got \(batchSize)")
+        try require(microBatch.map { $0 > 0 } ?? true, "microBatch", "microBatch must be positive, got \(microBatch ?? 0)")
+        try require(positive(learningRate), "learningRate",
+                    "learningRate must be a positive number within Float's range, got \(learningRate)")
+        try require(finite(momentum) && momentum >= 0 && momentum < 1, "momentum", "momentum must be in [0, 1), got \(momentum)")
+        try require(!nesterov || momentum > 0, "nesterov", "nesterov needs a momentum above 0", related: ["momentum"])
+        try require(optimizerKind == .sgd || (momentum == 0 && !nesterov), "momentum",
+                    "momentum and nesterov are for optimizerKind sgd", related: ["nesterov", "optimizerKind"])
+        try require(finite(beta1) && beta1 >= 0 && beta1 < 1, "beta1", "beta1 must be in [0, 1), got \(beta1)")
+        try require(finite(beta2) && beta2 >= 0 && beta2 < 1, "beta2", "beta2 must be in [0, 1), got \(beta2)")
+        try require(positive(epsilon), "epsilon",
+                    "epsilon must be a positive number within Float's range (at least 1e-38), got \(epsilon)")
+        try require(finite(weightDecay) && weightDecay >= 0, "weightDecay", "weightDecay must be 0 or more, got \(weightDecay)")
+        try require(finite(rho) && rho >= 0 && rho < 1, "rho", "rho must be in [0, 1), got \(rho)")
         switch schedule {
         case .constant: break
         case .step(let every, let gamma):
-            try require(every > 0, "--decay-epochs must be positive, got \(every)")
-            try require(finite(gamma) && gamma > 0, "--gamma must be positive, got \(gamma)")
+            try require(every > 0, "schedule.everyEpochs", "schedule.everyEpochs must be positive, got \(every)")
+            try require(finite(gamma) && gamma > 0, "schedule.gamma", "schedule.gamma must be positive, got \(gamma)")
         case .exponential(let gamma):
-            try require(finite(gamma) && gamma > 0, "--gamma must be positive, got \(gamma)")
+            try require(finite(gamma) && gamma > 0, "schedule.gamma", "schedule.gamma must be positive, got \(gamma)")
         case .cosine(let minimum):
-            try require(finite(minimum) && minimum >= 0 && minimum <= learningRate,
-                        "--min-learning-rate must be in [0, --learning-rate], got \(minimum)")
+            try require(finite(minimum) && minimum >= 0 && minimum <= learningRate, "schedule.minimum",
+                        "schedule.minimum must be in [0, learningRate], got \(minimum)", related: ["learningRate"])
         }
-        try require(warmupSteps >= 0, "--warmup-steps must be 0 or more, got \(warmupSteps)")
-        try require(scheduleSteps.map { $0 >= 0 } ?? true, "the schedule's span must be 0 or more steps, got \(scheduleSteps ?? 0)")
-        try require(finite(l2) && l2 >= 0, "--l2 must be 0 or more, got \(l2)")
-        try require(clipGradientNorm.map { finite($0) && $0 > 0 } ?? true, "--clip-grad-norm must be positive, got \(clipGradientNorm ?? 0)")
-        try require(finite(validationSplit) && validationSplit >= 0 && validationSplit < 1,
-                    "--validation-split must be in [0, 1), got \(validationSplit)")
-        try require(earlyStoppingPatience.map { $0 > 0 } ?? true, "--early-stopping must be a positive number of epochs, got \(earlyStoppingPatience ?? 0)")
-        try require(workers > 0 && workers <= 1024, "--workers must be between 1 and 1024, got \(workers)")
+        try require(warmupSteps >= 0, "warmupSteps", "warmupSteps must be 0 or more, got \(warmupSteps)")
+        try require(scheduleSteps.map { $0 >= 0 } ?? true, "scheduleSteps", "scheduleSteps must be 0 or more, got \(scheduleSteps ?? 0)")
+        try require(finite(l2) && l2 >= 0, "l2", "l2 must be 0 or more, got \(l2)")
+        try require(clipGradientNorm.map { finite($0) && $0 > 0 } ?? true, "clipGradientNorm",
+                    "clipGradientNorm must be positive, got \(clipGradientNorm ?? 0)")
+        try require(finite(validationSplit) && validationSplit >= 0 && validationSplit < 1, "validationSplit",
+                    "validationSplit must be in [0, 1), got \(validationSplit)")
+        try require(earlyStoppingPatience.map { $0 > 0 } ?? true, "earlyStoppingPatience",
+                    "earlyStoppingPatience must be a positive number of epochs, got \(earlyStoppingPatience ?? 0)")
+        try require(workers > 0 && workers <= Self.maxWorkers, "workers",
+                    "workers must be between 1 and \(Self.maxWorkers), got \(workers)")
     }
 
     /// The update rule these settings describe.

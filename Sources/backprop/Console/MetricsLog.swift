@@ -8,18 +8,16 @@ final class MetricsLog {
     private let handle: FileHandle
     let path: String
 
-    /// Opens `path` for writing, truncating it, or for appending when `append` is set.
-    init(path: String, append: Bool = false) throws {
+    /// Opens `path` for writing, truncating it (`resume` rewrites a run's log
+    /// from its checkpoint rather than appending to it).
+    init(path: String) throws {
         self.path = path
         let url = URL(fileURLWithPath: path)
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        if !append || !FileManager.default.fileExists(atPath: path) {
-            guard FileManager.default.createFile(atPath: path, contents: nil) else {
-                throw ConfigurationError("--log \(path): cannot create the file")
-            }
+        guard FileManager.default.createFile(atPath: path, contents: nil) else {
+            throw ConfigurationError("--log \(path): cannot create the file")
         }
         handle = try FileHandle(forWritingTo: url)
-        if append { try handle.seekToEnd() }
     }
 
     deinit { try? handle.close() }

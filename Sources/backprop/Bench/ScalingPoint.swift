@@ -2,26 +2,28 @@
 // samples/s of every repeat, and what follows from them against 1 worker and
 // against the sgemm ceiling.
 
+import Backprop
+
 /// How the minibatch grows with the worker count.
-public enum ScalingMode: String, Sendable, CaseIterable {
+enum ScalingMode: String, Sendable, CaseIterable {
     case strong
     case weak
 }
 
 /// One measured point: a model, a mode, a worker count.
-public struct ScalingPoint: Sendable {
-    public var architecture: Architecture
-    public var mode: ScalingMode
-    public var workers: Int
+struct ScalingPoint: Sendable {
+    var architecture: Architecture
+    var mode: ScalingMode
+    var workers: Int
     /// The minibatch m of every timed step.
-    public var batchSize: Int
-    public var microBatch: Int
+    var batchSize: Int
+    var microBatch: Int
     /// Examples per second, one value per repeat.
-    public var samplesPerSecond: Timings
+    var samplesPerSecond: Timings
     /// The median samples/s of the same model and mode with 1 worker.
-    public var singleWorkerSamplesPerSecond: Double
+    var singleWorkerSamplesPerSecond: Double
     /// GFLOP/s that `workers` cores reach on a large sgemm, each on its own.
-    public var sgemmPeak: Double
+    var sgemmPeak: Double
 
     /// 6 × weights × samples/s, in GFLOP/s: 2 flops per weight in the forward pass and
     /// 4 in the backward pass (delta and dW), biases and activations aside. A nominal
@@ -29,13 +31,13 @@ public struct ScalingPoint: Sendable {
     /// delta (nothing needs ∂L/∂x), so it performs 6W − 2·n[0]·n[1] flops per example
     /// (28 % fewer for 784-256-128-10, 14 % for 784-1024-1024-10), and `peakFraction`
     /// can pass 1.
-    public var gigaflops: Double { 6 * Double(architecture.weightCount) * samplesPerSecond.median / 1e9 }
+    var gigaflops: Double { 6 * Double(architecture.weightCount) * samplesPerSecond.median / 1e9 }
     /// `gigaflops` as a fraction of `sgemmPeak`.
-    public var peakFraction: Double { gigaflops / sgemmPeak }
+    var peakFraction: Double { gigaflops / sgemmPeak }
     /// samples/s relative to 1 worker.
-    public var speedup: Double { samplesPerSecond.median / singleWorkerSamplesPerSecond }
+    var speedup: Double { samplesPerSecond.median / singleWorkerSamplesPerSecond }
     /// speedup / workers: 1 is perfect scaling.
-    public var efficiency: Double { speedup / Double(workers) }
+    var efficiency: Double { speedup / Double(workers) }
     /// The layer widths joined by dashes, e.g. 784-256-128-10.
-    public var modelName: String { architecture.layerSizes.map(String.init).joined(separator: "-") }
+    var modelName: String { architecture.layerSizes.map(String.init).joined(separator: "-") }
 }

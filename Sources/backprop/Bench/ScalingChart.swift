@@ -2,15 +2,16 @@
 // mode, speedup over 1 worker against the worker count, one line per model,
 // the ideal (speedup = workers) dashed, each point labelled with its samples/s.
 
+import Backprop
 import Foundation
 
-public enum ScalingChart {
+enum ScalingChart {
     static let colours = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"]
     static let panelWidth = 420.0, panelHeight = 320.0
     static let left = 56.0, right = 20.0, top = 44.0, bottom = 48.0, legendHeight = 28.0
 
     /// A standalone SVG document; `title` goes above the panels.
-    public static func render(_ points: [ScalingPoint], title: String) -> String {
+    static func render(_ points: [ScalingPoint], title: String) -> String {
         let modes = ScalingMode.allCases.filter { mode in points.contains { $0.mode == mode } }
         let models = points.reduce(into: [String]()) { if !$0.contains($1.modelName) { $0.append($1.modelName) } }
         let width = panelWidth * Double(max(modes.count, 1))

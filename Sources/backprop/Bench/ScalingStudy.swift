@@ -8,37 +8,39 @@
 // The repeats run round-robin over the worker counts, so a neighbour's burst on
 // a shared machine hits every point of a curve alike instead of one of them.
 
-/// What to measure, and how long.
-public struct ScalingStudy: Sendable {
-    public var models: [Architecture]
-    public var maxWorkers: Int
-    public var modes: [ScalingMode] = ScalingMode.allCases
-    /// m for strong scaling.
-    public var strongBatch = 512
-    /// m / workers for weak scaling.
-    public var weakBatchPerWorker = 256
-    /// Rows per micro-shard; nil: `microBatch(_:)` picks training's default.
-    public var microBatch: Int? = nil
-    /// Timed steps per repeat.
-    public var steps = 20
-    public var repeats = 5
-    /// Untimed steps before the first repeat of each point.
-    public var warmUpSteps = 3
+import Backprop
 
-    public init(models: [Architecture], maxWorkers: Int) {
+/// What to measure, and how long.
+struct ScalingStudy: Sendable {
+    var models: [Architecture]
+    var maxWorkers: Int
+    var modes: [ScalingMode] = ScalingMode.allCases
+    /// m for strong scaling.
+    var strongBatch = 512
+    /// m / workers for weak scaling.
+    var weakBatchPerWorker = 256
+    /// Rows per micro-shard; nil: `microBatch(_:)` picks training's default.
+    var microBatch: Int? = nil
+    /// Timed steps per repeat.
+    var steps = 20
+    var repeats = 5
+    /// Untimed steps before the first repeat of each point.
+    var warmUpSteps = 3
+
+    init(models: [Architecture], maxWorkers: Int) {
         self.models = models
         self.maxWorkers = maxWorkers
     }
 
     /// The minibatch for `workers` workers in `mode`.
-    public func batchSize(_ mode: ScalingMode, workers: Int) -> Int {
+    func batchSize(_ mode: ScalingMode, workers: Int) -> Int {
         mode == .strong ? strongBatch : weakBatchPerWorker * workers
     }
 
     /// The micro-batch of every point of a `mode` curve: the one given, or
     /// training's default for the 1-worker minibatch. Fixed along the curve, so
     /// that more workers split the same kind of work, only more of it or less.
-    public func microBatch(_ mode: ScalingMode) -> Int {
+    func microBatch(_ mode: ScalingMode) -> Int {
         let m = batchSize(mode, workers: 1)
         return min(microBatch ?? TrainingConfiguration.defaultMicroBatch(batchSize: m), m)
     }
@@ -48,7 +50,7 @@ public struct ScalingStudy: Sendable {
     /// - Parameters:
     ///   - peak: the sgemm GFLOP/s of n cores, for n = 1…maxWorkers.
     ///   - onPoint: called with each curve's points as soon as they are measured.
-    public func run(peak: [Int: Double], onPoint: ([ScalingPoint]) -> Void = { _ in }) throws -> [ScalingPoint] {
+    func run(peak: [Int: Double], onPoint: ([ScalingPoint]) -> Void = { _ in }) throws -> [ScalingPoint] {
         precondition(maxWorkers > 0 && steps > 0 && repeats > 0)
         var points: [ScalingPoint] = []
         for architecture in models {

@@ -2,14 +2,15 @@
 // wide enough for any value they hold, so rows printed curve by curve as they
 // are measured line up under one header.
 
+import Backprop
 import Foundation
 
-public struct ScalingTable: Sendable {
+struct ScalingTable: Sendable {
     static let header = ["model", "scaling", "batch", "micro", "workers", "samples/s", "GFLOP/s", "% peak", "speedup", "efficiency"]
     let widths: [Int]
 
     /// A table whose model column fits every name in `modelNames`.
-    public init(modelNames: [String]) {
+    init(modelNames: [String]) {
         var widths = Self.header.map(\.count)
         widths[0] = max(widths[0], modelNames.map(\.count).max() ?? 0)
         widths[1] = max(widths[1], ScalingMode.allCases.map(\.rawValue.count).max()!)
@@ -17,10 +18,10 @@ public struct ScalingTable: Sendable {
         self.widths = widths
     }
 
-    public var headerLine: String { line(Self.header) }
+    var headerLine: String { line(Self.header) }
 
     /// One line per point, in the order given.
-    public func rows(_ points: [ScalingPoint]) -> String {
+    func rows(_ points: [ScalingPoint]) -> String {
         points.map { line(cells($0)) }.joined()
     }
 

@@ -31,8 +31,8 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Timings per point; the median is reported.")
     var repeats = 5
 
-    @Option(help: ArgumentHelp("Scaling modes to run: strong, weak, or both separated by ','.", valueName: "modes"))
-    var scaling = "strong,weak"
+    @Option(help: ArgumentHelp("Scaling modes to run.", valueName: "modes"))
+    var scaling = ScalingModes(ScalingMode.allCases)
 
     @Option(help: "Minibatch of strong scaling, split among the workers.")
     var batchSize = 512
@@ -51,10 +51,7 @@ struct BenchCommand: ParsableCommand {
 
     func validate() throws {
         _ = try architectures()
-        _ = try modes()
-        if let maxWorkers, !(1...1024).contains(maxWorkers) {
-            throw ValidationError("--max-workers must be between 1 and 1024, got \(maxWorkers)")
-        }
+        if let maxWorkers { try WorkerOptions.check(maxWorkers, flag: "--max-workers") }
         for (flag, value) in [("--steps", steps), ("--repeats", repeats), ("--batch-size", batchSize),
                               ("--batch-per-worker", batchPerWorker), ("--micro-batch", microBatch ?? 1)] where value < 1 {
             throw ValidationError("\(flag) must be positive, got \(value)")
@@ -67,7 +64,7 @@ struct BenchCommand: ParsableCommand {
         try reportingFailures {
             let workers = maxWorkers ?? ProcessInfo.processInfo.activeProcessorCount
             var study = ScalingStudy(models: try architectures(), maxWorkers: workers)
-            study.modes = try modes()
+            study.modes = scaling.modes
             study.strongBatch = batchSize
             study.weakBatchPerWorker = batchPerWorker
             study.microBatch = microBatch
@@ -114,13 +111,20 @@ struct BenchCommand: ParsableCommand {
             }
         }
     }
+}
 
-    func modes() throws -> [ScalingMode] {
-        try scaling.split(separator: ",").map { name in
-            guard let mode = ScalingMode(rawValue: name.trimmingCharacters(in: .whitespaces).lowercased()) else {
-                throw ValidationError("--scaling expects strong, weak or strong,weak; got '\(scaling)'")
-            }
-            return mode
-        }
+/// The value of `--scaling`: one mode, or several separated by ','.
+struct ScalingModes: ExpressibleByArgument {
+    var modes: [ScalingMode]
+
+    init(_ modes: [ScalingMode]) { self.modes = modes }
+
+    init?(argument: String) {
+        let modes = argument.split(separator: ",").map { ScalingMode(rawValue: $0.trimmingCharacters(in: .whitespaces).lowercased()) }
+        guard !modes.isEmpty, !modes.contains(nil) else { return nil }
+        self.modes = modes.compactMap { $0 }
     }
+
+    static var allValueStrings: [String] { ScalingMode.allCases.map(\.rawValue) + ["strong,weak"] }
+    var defaultValueDescription: String { modes.map(\.rawValue).joined(separator: ",") }
 }

@@ -1,14 +1,15 @@
 // The scaling study as CSV: one row per point, every repeat kept.
 
+import Backprop
 import Foundation
 
-public enum ScalingCSV {
-    public static let header =
+enum ScalingCSV {
+    static let header =
         "model,scaling,batch,micro_batch,workers,samples_per_s,samples_per_s_runs,gflops,sgemm_peak_gflops,peak_percent,speedup,efficiency"
 
     /// The header and one line per point; the runs column lists every repeat's
     /// samples/s separated by semicolons.
-    public static func render(_ points: [ScalingPoint]) -> String {
+    static func render(_ points: [ScalingPoint]) -> String {
         var lines = [header]
         for p in points {
             let runs = p.samplesPerSecond.values.map { String(format: "%.1f", $0) }.joined(separator: ";")
