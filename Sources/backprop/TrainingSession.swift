@@ -15,6 +15,8 @@ struct TrainingSession {
     func run() throws {
         StopSignals.install()
         do {
+            // The checkpointer writes the final checkpoint at `.finished`, also when
+            // a signal stopped the run, and only if that state is not saved yet.
             try trainer.fit(onEvent: { event in
                 reporter.handle(event)
                 if case .epochEnded(let record) = event { try log?.append(record) }
@@ -24,7 +26,6 @@ struct TrainingSession {
             let kept = checkpointer.map { FileManager.default.fileExists(atPath: $0.path) ? "; the last good checkpoint \($0.path) is kept" : "" } ?? ""
             throw ConfigurationError("\(error.description)\(kept)")
         }
-        try checkpointer?.save(trainer, force: true)
         if let signal = StopSignals.requested {
             let position = "epoch \(trainer.epochsDone + 1), step \(trainer.stepInEpoch)/\(trainer.stepsPerEpoch), global step \(trainer.globalStep)"
             if let checkpointer {

@@ -40,40 +40,58 @@ private struct CheckpointReader {
         let architecture = try readArchitecture()
         let parameters = try readLayers(under: "model", architecture: architecture)
         guard file.contains("training") else { throw fail("missing group training") }
-        let configuration = try readConfiguration()
-        var state = TrainingState(parameters: parameters, optimizerState: [])
-        state.globalStep = try file.intAttribute("global_step", of: "training")
-        var dataset: String?, log: String?, checkpointEvery: Int?, keep = 0
-        if let configuration {
-            state.optimizerState = try readOptimizerState(configuration.optimizer, architecture: architecture)
-            let t = "training"
-            state.epochsDone = try file.intAttribute("epochs_done", of: t)
-            state.stepInEpoch = try file.intAttribute("step_in_epoch", of: t)
-            state.epochLossSum = try file.doubleAttribute("epoch_loss_sum", of: t)
-            state.epochCorrect = try file.intAttribute("epoch_correct", of: t)
-            state.epochExamples = try file.intAttribute("epoch_examples", of: t)
-            state.epochSeconds = try file.doubleAttribute("epoch_seconds", of: t)
-            state.epochOrder = try file.dataset("training/epoch_order").read(as: Int32.self)
-            guard state.epochsDone >= 0, state.stepInEpoch >= 0, state.globalStep >= 0,
-                  (state.stepInEpoch == 0) == state.epochOrder.isEmpty else {
-                throw fail("training position is inconsistent (epochs_done \(state.epochsDone), step_in_epoch \(state.stepInEpoch), \(state.epochOrder.count) rows in epoch_order)")
-            }
-            state.history = try readHistory()
-            let best = try file.doubleAttribute("best_validation_loss", of: t)
-            state.bestValidationLoss = best.isNaN ? nil : best
-            state.epochsSinceBest = try file.intAttribute("epochs_since_best", of: t)
-            state.stoppedEarly = try file.intAttribute("stopped_early", of: t) != 0
-            if file.contains("training/best") {
-                state.bestParameters = try readLayers(under: "training/best", architecture: architecture)
-            }
-            dataset = file.hasAttribute("dataset", on: t) ? try file.stringAttribute("dataset", of: t) : nil
-            log = file.hasAttribute("log", on: t) ? try file.stringAttribute("log", of: t) : nil
-            let every = try file.intAttribute("checkpoint_every", of: t)
-            checkpointEvery = every > 0 ? every : nil
-            keep = max(0, try file.intAttribute("keep", of: t))
+        let isRun = file.hasAttribute(TrainingAttribute.marksTrainingRun, on: "training")
+        var record = try readTrainingAttributes(includingSettings: isRun)
+        record.state.parameters = parameters
+        guard isRun else {
+            return Checkpoint(architecture: architecture, configuration: nil, state: record.state)
         }
-        return Checkpoint(architecture: architecture, configuration: configuration, state: state, dataset: dataset, log: log,
-                          checkpointEvery: checkpointEvery, keep: keep)
+        do {
+            try record.configuration.validate()
+        } catch let error as ConfigurationError {
+            throw fail("training settings are invalid: \(error.message)")
+        }
+        var state = record.state
+        state.optimizerState = try readOptimizerState(record.configuration.optimizer, architecture: architecture)
+        state.epochOrder = try file.dataset("training/epoch_order").read(as: Int32.self)
+        guard state.epochsDone >= 0, state.stepInEpoch >= 0, state.globalStep >= 0,
+              (state.stepInEpoch == 0) == state.epochOrder.isEmpty else {
+            throw fail("training position is inconsistent (epochs_done \(state.epochsDone), step_in_epoch \(state.stepInEpoch), \(state.epochOrder.count) rows in epoch_order)")
+        }
+        state.history = try readHistory()
+        if file.contains("training/best") {
+            state.bestParameters = try readLayers(under: "training/best", architecture: architecture)
+        }
+        return Checkpoint(architecture: architecture, configuration: record.configuration, state: state,
+                          dataset: record.dataset, log: record.log, checkpointEvery: record.checkpointEvery, keep: record.keep)
+    }
+
+    /// Restores the attributes of /training row by row from `TrainingAttribute.all`;
+    /// a checkpoint of a model alone has only the rows `storedWithModel`.
+    func readTrainingAttributes(includingSettings: Bool) throws -> TrainingRecord {
+        let t = "training"
+        var record = TrainingRecord()
+        for attribute in TrainingAttribute.all where includingSettings || attribute.storedWithModel {
+            // Required when the record so far would store it: the gamma of a step
+            // schedule, not of a cosine one; a dataset path only when present.
+            let present = file.hasAttribute(attribute.name, on: t)
+            guard present || attribute.value(record) == nil else {
+                throw fail("missing attribute training/\(attribute.name)")
+            }
+            guard present else { continue }
+            let value: TrainingAttribute.Value
+            switch attribute.kind {
+            case .int: value = .int(try file.intAttribute(attribute.name, of: t))
+            case .double: value = .double(try file.doubleAttribute(attribute.name, of: t))
+            case .string: value = .string(try file.stringAttribute(attribute.name, of: t))
+            }
+            do {
+                try attribute.restore(&record, value)
+            } catch {
+                throw fail("training/\(attribute.name): \(error.message)")
+            }
+        }
+        return record
     }
 
     func readArchitecture() throws -> Architecture {
@@ -128,60 +146,6 @@ private struct CheckpointReader {
             throw fail("optimizer state \(names) does not match \(optimizer.name)'s \(optimizer.stateNames)")
         }
         return try names.flatMap { try readLayers(under: "optimizer/\($0)", architecture: architecture) }
-    }
-
-    func readConfiguration() throws -> TrainingConfiguration? {
-        let t = "training"
-        guard file.hasAttribute("learning_rate", on: t) else { return nil }
-        var c = TrainingConfiguration()
-        let optimizer = try file.stringAttribute("optimizer", of: t)
-        guard let kind = OptimizerKind(rawValue: optimizer) else { throw fail("unknown optimizer '\(optimizer)'") }
-        c.optimizerKind = kind
-        c.learningRate = try file.doubleAttribute("learning_rate", of: t)
-        c.momentum = try file.doubleAttribute("momentum", of: t)
-        c.nesterov = try file.intAttribute("nesterov", of: t) != 0
-        c.beta1 = try file.doubleAttribute("beta1", of: t)
-        c.beta2 = try file.doubleAttribute("beta2", of: t)
-        c.epsilon = try file.doubleAttribute("epsilon", of: t)
-        c.weightDecay = try file.doubleAttribute("weight_decay", of: t)
-        c.rho = try file.doubleAttribute("rho", of: t)
-        switch try file.stringAttribute("schedule", of: t) {
-        case "constant": c.schedule = .constant
-        case "step":
-            c.schedule = .step(everyEpochs: try file.intAttribute("decay_epochs", of: t), gamma: try file.doubleAttribute("gamma", of: t))
-        case "exponential": c.schedule = .exponential(gamma: try file.doubleAttribute("gamma", of: t))
-        case "cosine": c.schedule = .cosine(minimum: try file.doubleAttribute("min_learning_rate", of: t))
-        case let other: throw fail("unknown learning-rate schedule '\(other)'")
-        }
-        c.warmupSteps = try file.intAttribute("warmup_steps", of: t)
-        let span = try file.intAttribute("schedule_steps", of: t)
-        c.scheduleSteps = span < 0 ? nil : span
-        c.l2 = try file.doubleAttribute("l2", of: t)
-        let clip = try file.doubleAttribute("clip_grad_norm", of: t)
-        c.clipGradientNorm = clip > 0 ? clip : nil
-        c.validationSplit = try file.doubleAttribute("validation_split", of: t)
-        let patience = try file.intAttribute("early_stopping", of: t)
-        c.earlyStoppingPatience = patience > 0 ? patience : nil
-        c.batchSize = try file.intAttribute("batch_size", of: t)
-        c.microBatch = try file.intAttribute("micro_batch", of: t)
-        c.epochs = try file.intAttribute("epochs", of: t)
-        let maxSteps = try file.intAttribute("max_steps", of: t)
-        c.maxSteps = maxSteps < 0 ? nil : maxSteps
-        guard let seed = UInt64(try file.stringAttribute("seed", of: t)) else {
-            throw fail("training/seed is not an unsigned integer")
-        }
-        c.seed = seed
-        c.shuffle = try file.intAttribute("shuffle", of: t) != 0
-        let initialization = try file.stringAttribute("initialization", of: t)
-        guard let known = Initialization(rawValue: initialization) else { throw fail("unknown initialization '\(initialization)'") }
-        c.initialization = known
-        c.workers = try file.intAttribute("workers", of: t)
-        do {
-            try c.validate()
-        } catch let error as ConfigurationError {
-            throw fail("training settings are invalid: \(error.message)")
-        }
-        return c
     }
 
     func readHistory() throws -> [EpochRecord] {
