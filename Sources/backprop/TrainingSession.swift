@@ -14,6 +14,7 @@ struct TrainingSession {
 
     func run() throws {
         StopSignals.install()
+        defer { checkpointer?.unlock() }
         do {
             // The checkpointer writes the final checkpoint at `.finished`, also when
             // a signal stopped the run, and only if that state is not saved yet.
@@ -22,6 +23,10 @@ struct TrainingSession {
                 if case .epochEnded(let record) = event { try log?.append(record) }
                 try checkpointer?.handle(event, trainer: trainer)
             }, shouldStop: { StopSignals.requested != nil })
+        } catch let error as SystemCallError {
+            // Only a checkpoint write makes system calls here: the run cannot go on
+            // without one, so it stops, saying what the file on disk still holds.
+            throw SessionFailure("\(error); training stopped at global step \(trainer.globalStep); \(keptCheckpoint)")
         } catch let error as DivergenceError {
             let kept = checkpointer.map { FileManager.default.fileExists(atPath: $0.path) ? "; the last good checkpoint \($0.path) is kept" : "" } ?? ""
             throw ConfigurationError("\(error.description)\(kept)")
@@ -38,6 +43,16 @@ struct TrainingSession {
         reportResult()
     }
 
+    /// What is at the checkpoint path after a failed write.
+    private var keptCheckpoint: String {
+        guard let checkpointer else { return "" }
+        if let step = checkpointer.lastSavedStep {
+            return "\(checkpointer.path) still holds the checkpoint of global step \(step)"
+        }
+        return FileManager.default.fileExists(atPath: checkpointer.path)
+            ? "\(checkpointer.path) is as it was" : "no checkpoint was written"
+    }
+
     private func reportResult() {
         let steps = trainer.globalStep.grouped
         if let test {
@@ -52,5 +67,23 @@ struct TrainingSession {
             Terminal.write("trained \(steps) steps (the dataset has no test split)\n")
         }
         if let checkpointer, !reporter.quiet { Terminal.write("checkpoint: \(checkpointer.path)\n") }
+    }
+}
+
+/// A run that ended in a failure already described in one line.
+private struct SessionFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+extension Checkpointer {
+    /// For `train`, once its settings and data have been checked: refuses to
+    /// replace a checkpoint already at the path (another run's, which `resume`
+    /// continues) unless `overwrite`.
+    func refuseToReplaceAnotherRun(unless overwrite: Bool) throws {
+        guard !overwrite, FileManager.default.fileExists(atPath: path) else { return }
+        let what = (try? Checkpoint.read(from: path)).map { "the checkpoint of a run at global step \($0.state.globalStep)" }
+            ?? "a file"
+        throw CheckpointError(file: path, "already holds \(what); continue it with: backprop resume \(path), or pass --overwrite to replace it")
     }
 }

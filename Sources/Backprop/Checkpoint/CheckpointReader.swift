@@ -1,30 +1,139 @@
-// Reads a checkpoint back, checking every piece against what the layout
-// promises, so a damaged or foreign file is a one-line error and never a crash.
+// Reads a checkpoint back. From format 2 on, the file's header (CheckpointHeader)
+// is checked against every byte before HDF5 parses any, so a damaged file is
+// refused in one line and an intact one reads back exactly what was written;
+// format 1 files, which have no header, are read as they are. Then every piece
+// is checked against what the layout promises.
 
+import Glibc
 import HDF5
 
 extension Checkpoint {
     /// Reads the checkpoint at `path`.
+    ///
+    /// - Throws: `CheckpointError`, one line naming the file: unreadable, not a
+    ///   checkpoint, "checksum mismatch", of a newer format, or missing or
+    ///   misshapen pieces.
     public static func read(from path: String) throws -> Checkpoint {
-        let file: HDF5File
-        do {
-            file = try HDF5File(path: path, mode: .readOnly)
-        } catch let error as HDF5Error {
-            throw CheckpointError(file: path, "cannot be read as a checkpoint: \(error.message)")
-        }
+        let (file, headerFormat) = try openChecked(path)
         defer { file.close() }
         do {
-            return try CheckpointReader(file: file).read()
+            return try CheckpointReader(file: file, headerFormat: headerFormat).read()
         } catch let error as HDF5Error {
             let object = error.object.map { "\($0): " } ?? ""
             throw CheckpointError(file: path, "damaged or incomplete checkpoint: \(object)\(error.message)")
         }
+    }
+
+    /// The 8 bytes every HDF5 superblock starts with.
+    static let hdf5Signature: [UInt8] = [0x89, 0x48, 0x44, 0x46, 0x0D, 0x0A, 0x1A, 0x0A]
+
+    /// Opens the file at `path` for reading: a checkpoint with a header from the
+    /// bytes read and checked here (and the format its header names), one
+    /// without (format 1) from the disk.
+    static func openChecked(_ path: String) throws -> (HDF5File, headerFormat: Int?) {
+        func fail(_ message: String) -> CheckpointError { CheckpointError(file: path, message) }
+        do {
+            let disk = try ReadOnlyFile(path)
+            defer { disk.close() }
+            let head = try disk.read(count: min(disk.size, 2 * CheckpointHeader.size), at: 0)
+            if head.starts(with: hdf5Signature) {
+                disk.close()
+                do {
+                    return (try HDF5File(path: path, mode: .readOnly), nil)
+                } catch let error as HDF5Error {
+                    throw fail("cannot be read as a checkpoint: \(error.message)")
+                }
+            }
+            let signatureAfterHeader = head.dropFirst(CheckpointHeader.size).starts(with: hdf5Signature)
+            guard CheckpointHeader.isPresent(in: head) || signatureAfterHeader else {
+                throw fail(HDF5File.isHDF5(path)
+                    ? "not a Backprop checkpoint (an HDF5 file without a checkpoint header)"
+                    : "cannot be read as a checkpoint: not an HDF5 file")
+            }
+            let header: CheckpointHeader
+            switch CheckpointHeader.parse(head, newestFormat: formatVersion) {
+            case .success(let parsed): header = parsed
+            case .failure(.newerFormat(let format)): throw newerFormat(format, path: path)
+            case .failure(.malformed): throw fail("damaged checkpoint: its header (the first \(CheckpointHeader.size) bytes) is not one backprop writes")
+            }
+            let expected = CheckpointHeader.size + header.length
+            let contents = try disk.read(count: disk.size, at: 0)
+            guard contents.count == expected else {
+                throw fail("damaged checkpoint: \(contents.count) bytes, but \(expected) were written (truncated or appended to)")
+            }
+            let crc = CheckpointHeader.checksum(contents[CheckpointHeader.size...])
+            guard crc == header.crc32 else {
+                throw fail("checksum mismatch: the file is damaged (CRC-32 of its contents \(hex(crc)), written as \(hex(header.crc32)))")
+            }
+            do {
+                return (try HDF5File(image: contents, name: path), header.format)
+            } catch let error as HDF5Error {
+                throw fail("damaged or incomplete checkpoint: \(error.message)")
+            }
+        } catch let error as SystemCallError {
+            throw fail("cannot be read as a checkpoint: " + (error.code == ENOENT ? "no such file" : "\(error.function) failed: \(error.reason)"))
+        }
+    }
+
+    static func newerFormat(_ format: Int, path: String) -> CheckpointError {
+        CheckpointError(file: path, "written in checkpoint format \(format), newer than this backprop reads (\(formatVersion)); upgrade backprop")
+    }
+
+    private static func hex(_ crc: UInt32) -> String { String(crc, radix: 16).leftPadded(to: 8, with: "0") }
+}
+
+/// A file open for reading through the `SystemCall` funnel.
+private final class ReadOnlyFile {
+    let path: String
+    let size: Int
+    private var descriptor: Int32
+
+    init(_ path: String) throws(SystemCallError) {
+        let descriptor = try SystemCall.check("open", path: path) { open(path, O_RDONLY | O_CLOEXEC) }
+        var status = stat()
+        var failure = SystemCall.attempt("fstat", path: path) { fstat(descriptor, &status) }
+        if failure == nil, (status.st_mode & S_IFMT) == S_IFDIR {
+            failure = SystemCallError(function: "open", path: path, code: EISDIR)
+        }
+        if let failure {
+            SystemCall.attempt("close", path: path) { Glibc.close(descriptor) }
+            throw failure
+        }
+        self.path = path
+        self.descriptor = descriptor
+        size = Int(status.st_size)
+    }
+
+    deinit { close() }
+
+    /// Up to `count` bytes from `offset`: fewer only at the end of the file.
+    func read(count: Int, at offset: Int) throws -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: count)
+        var filled = 0
+        while filled < count {
+            let got = try bytes.withUnsafeMutableBytes { buffer in
+                try SystemCall.check("read", path: path) {
+                    pread(descriptor, buffer.baseAddress! + filled, count - filled, off_t(offset + filled))
+                }
+            }
+            if got == 0 { break }
+            filled += got
+        }
+        return Array(bytes.prefix(filled))
+    }
+
+    func close() {
+        guard descriptor >= 0 else { return }
+        SystemCall.attempt("close", path: path) { Glibc.close(descriptor) }
+        descriptor = -1
     }
 }
 
 /// Reads the pieces of one open checkpoint file.
 private struct CheckpointReader {
     let file: HDF5File
+    /// The format its header names; nil for a file without one (format 1).
+    let headerFormat: Int?
     var path: String { file.path }
 
     func fail(_ message: String) -> CheckpointError { CheckpointError(file: path, message) }
@@ -34,8 +143,11 @@ private struct CheckpointReader {
             throw fail("not a Backprop checkpoint (no format = \"\(Checkpoint.formatName)\" attribute)")
         }
         let version = try file.intAttribute("format_version")
-        guard version <= Checkpoint.formatVersion else {
-            throw fail("written in checkpoint format \(version), newer than this backprop reads (\(Checkpoint.formatVersion)); upgrade backprop")
+        guard version <= Checkpoint.formatVersion else { throw Checkpoint.newerFormat(version, path: path) }
+        // From format 2 on a checkpoint has a header; format 1 ones have none.
+        guard version == headerFormat ?? 1 else {
+            throw fail(headerFormat.map { "damaged checkpoint: format_version \(version) inside, format \($0) in its header" }
+                       ?? "format_version \(version) but no checksum header: not a checkpoint as backprop writes it")
         }
         let architecture = try readArchitecture()
         let parameters = try readLayers(under: "model", architecture: architecture)

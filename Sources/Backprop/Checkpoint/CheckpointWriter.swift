@@ -1,23 +1,39 @@
 // Writes a checkpoint atomically: a failed or interrupted write never damages
 // the checkpoint already at the path.
+//
+// The HDF5 file is built in memory (HDF5's core driver) and written to disk by
+// AtomicReplace with plain POSIX calls, after a header with the checksum of
+// every byte (CheckpointHeader). So HDF5 never does file I/O here: a full disk,
+// a quota, a file size limit, an I/O error or a directory that vanished is one
+// `SystemCallError` from one `write`, `fsync` or `open`, with the old checkpoint
+// untouched and no temporary file left. (libhdf5 1.10 writing the file itself
+// segfaulted after a failed write on a full disk, closing the file whose flush
+// had failed; here nothing it holds is ever on disk.)
 
 import HDF5
 
 extension Checkpoint {
     /// Writes the checkpoint to `path`, replacing any file there only once the
-    /// new one is complete and on disk.
+    /// new one is complete and on disk. The directory must exist.
+    ///
+    /// - Throws: `SystemCallError` naming `path` when the file cannot be written.
     public func write(to path: String) throws {
-        try AtomicReplace.write(to: path) { temporary in
-            let file = try HDF5File(path: temporary, mode: .truncate)
-            defer { file.close() }
-            try file.setAttribute("format", Checkpoint.formatName)
-            try file.setAttribute("format_version", Checkpoint.formatVersion)
-            try writeModel(to: file)
-            try writeOptimizer(to: file)
-            try writeTraining(to: file)
-            try writeHistory(to: file)
-            try file.flush()
-        }
+        let body = try hdf5Image(named: path)
+        let header = CheckpointHeader(format: Checkpoint.formatVersion, sealing: body)
+        try AtomicReplace.write([header.bytes, body], to: path)
+    }
+
+    /// The checkpoint as an HDF5 file with room for the header before it, in memory.
+    func hdf5Image(named path: String) throws -> [UInt8] {
+        let file = try HDF5File(inMemoryNamed: path, userBlockSize: CheckpointHeader.size)
+        defer { file.close() }
+        try file.setAttribute("format", Checkpoint.formatName)
+        try file.setAttribute("format_version", Checkpoint.formatVersion)
+        try writeModel(to: file)
+        try writeOptimizer(to: file)
+        try writeTraining(to: file)
+        try writeHistory(to: file)
+        return try file.image()
     }
 
     /// Writes a flat buffer laid out by `ParameterLayout` as `group/layer{l}/W` and `b`.

@@ -6,6 +6,7 @@
 //   runs/fmnist.h5                  the newest
 //   runs/fmnist.step-000940.h5      one per checkpoint, the last `keep` kept
 //   runs/fmnist.best.h5             lowest validation (else test) loss at an epoch's end
+//   runs/fmnist.h5.lock             while a run has the checkpoint: its pid (CheckpointLock)
 
 import Glibc
 
@@ -27,27 +28,52 @@ public final class Checkpointer {
     private var lastSavedParameters: [Float] = []
     private var bestLoss: Double?
 
-    public init(path: String, everySteps: Int? = nil, keep: Int = 0, dataset: String? = nil, log: String? = nil) {
+    /// The lock that makes this the only run writing `path`; taken by `lock()`
+    /// or the first save, released by `unlock()` or when this is freed.
+    private var heldLock: CheckpointLock?
+
+    /// - Parameter lock: the lock of `path`, when the caller took it before
+    ///   (`resume` does, so the checkpoint it reads cannot change under it).
+    public init(path: String, everySteps: Int? = nil, keep: Int = 0, dataset: String? = nil, log: String? = nil,
+                lock: CheckpointLock? = nil) {
         precondition(everySteps.map { $0 > 0 } ?? true && keep >= 0)
+        precondition(lock.map { $0.checkpoint == path } ?? true, "the lock is for another path")
         self.path = path
         self.everySteps = everySteps
         self.keep = keep
         self.dataset = dataset
         self.log = log
+        heldLock = lock
+        if lock != nil { removeStaleTemporaries() }
+    }
+
+    /// Makes this the only run writing `path` (creating its directory if
+    /// missing), if it is not already. The first save does it too; call it
+    /// before training to fail at once rather than at the first checkpoint.
+    ///
+    /// - Throws: `CheckpointError` naming the process that has the checkpoint.
+    public func lock() throws {
+        guard heldLock == nil else { return }
+        heldLock = try CheckpointLock(checkpoint: path)
         removeStaleTemporaries()
     }
 
-    /// Removes the temporary files of earlier runs that died while writing a
-    /// checkpoint (SIGKILL, power cut); a live writer's file is left alone.
+    /// Lets another run use `path`.
+    public func unlock() {
+        heldLock?.release()
+        heldLock = nil
+    }
+
+    /// Removes the temporary files that runs killed while writing a checkpoint
+    /// (SIGKILL, power cut) left beside it. Only the lock holder writes them, so
+    /// with the lock held every one of them is stale.
     private func removeStaleTemporaries() {
-        let directory = AtomicReplace.split(path).directory
-        let prefix = AtomicReplace.temporaryPrefix(for: path)
+        let (directory, name) = AtomicReplace.split(path)
+        let stemName = AtomicReplace.split(stem).name
         guard let names = try? SystemCall.directoryEntries(directory) else { return }
-        for name in names where name.hasPrefix(prefix) {
-            guard let pid = Int32(name.dropFirst(prefix.count)), pid != getpid() else { continue }
-            if SystemCall.attempt("kill", path: name, { kill(pid, 0) })?.code == ESRCH {
-                SystemCall.attempt("unlink", path: name) { unlink("\(directory)/\(name)") }
-            }
+        for entry in names where entry.hasPrefix(AtomicReplace.temporaryPrefix(for: name))
+            || (entry.hasPrefix(".\(stemName).") && entry.contains(".h5.tmp-")) {
+            SystemCall.attempt("unlink", path: entry) { unlink("\(directory)/\(entry)") }
         }
     }
 
@@ -78,10 +104,12 @@ public final class Checkpointer {
 
     /// Writes the trainer's state to `path` now.
     ///
-    /// - Throws: `DivergenceError` for non-finite parameters (the checkpoint
-    ///   already there is kept), `SystemCallError` or `HDF5Error` when the file
-    ///   cannot be written (likewise).
+    /// - Throws: `CheckpointError` if another run has the checkpoint,
+    ///   `DivergenceError` for non-finite parameters (the checkpoint already
+    ///   there is kept), `SystemCallError` when the file cannot be written
+    ///   (likewise).
     public func save(_ trainer: Trainer) throws {
+        try lock()
         let checkpoint = Checkpoint(trainer: trainer, dataset: dataset, log: log, checkpointEvery: everySteps, keep: keep)
         // Never let non-finite parameters replace a good checkpoint.
         if let bad = checkpoint.state.parameters.firstIndex(where: { !$0.isFinite }) {

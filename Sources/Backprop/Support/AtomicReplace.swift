@@ -49,6 +49,49 @@ enum AtomicReplace {
         _ = try? syncFile(directory, reportingAs: directory)
     }
 
+    /// Writes `parts`, one after another, as the new content of `path`, through
+    /// a temporary file beside it. The directory must exist: a checkpoint
+    /// directory that vanished during a run is an error, not recreated.
+    ///
+    /// - Throws: `SystemCallError` naming `path` (open, write, fsync, close or
+    ///   rename failed); the temporary file is removed and `path` untouched.
+    static func write(_ parts: [[UInt8]], to path: String) throws {
+        let temporary = temporaryPath(for: path)
+        do {
+            let descriptor = try SystemCall.check("open", path: path) {
+                open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+            }
+            do {
+                for part in parts { try writeAll(part, to: descriptor, path: path) }
+                try SystemCall.check("fsync", path: path) { fsync(descriptor) }
+            } catch {
+                SystemCall.attempt("close", path: path) { close(descriptor) }
+                throw error
+            }
+            // close reports errors of delayed writes (NFS), so it is checked too.
+            try SystemCall.check("close", path: path) { close(descriptor) }
+            try SystemCall.check("rename", path: path) { rename(temporary, path) }
+        } catch {
+            SystemCall.attempt("unlink", path: temporary) { unlink(temporary) }
+            throw error
+        }
+        let directory = split(path).directory
+        _ = try? syncFile(directory, reportingAs: directory)
+    }
+
+    /// Writes every byte of `bytes`, continuing after short writes (a signal,
+    /// a file size limit reached part-way, after which the next write fails).
+    private static func writeAll(_ bytes: [UInt8], to descriptor: Int32, path: String) throws {
+        var written = 0
+        while written < bytes.count {
+            written += try bytes.withUnsafeBytes { buffer in
+                try SystemCall.check("write", path: path) {
+                    Glibc.write(descriptor, buffer.baseAddress! + written, buffer.count - written)
+                }
+            }
+        }
+    }
+
     private static func syncFile(_ path: String, reportingAs name: String) throws(SystemCallError) {
         let descriptor = try SystemCall.check("open", path: name) { open(path, O_RDONLY | O_CLOEXEC) }
         do {
