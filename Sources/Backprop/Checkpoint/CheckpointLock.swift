@@ -28,7 +28,9 @@ public final class CheckpointLock {
         // this open and the flock, the lock taken would be on a removed file, so
         // it is taken again on the file now at the path.
         for _ in 0..<100 {
-            let descriptor = try SystemCall.check("open", path: path) { open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644) }
+            // Read-only: flock needs no write access, and a descriptor open for
+            // writing would keep the file system from being remounted read-only.
+            let descriptor = try SystemCall.check("open", path: path) { open(path, O_RDONLY | O_CREAT | O_CLOEXEC, 0o644) }
             if let error = SystemCall.attempt("flock", path: path, { flock(descriptor, LOCK_EX | LOCK_NB) }) {
                 let holder = error.code == EWOULDBLOCK ? Self.holder(readingFrom: descriptor) : nil
                 SystemCall.attempt("close", path: path) { close(descriptor) }
@@ -47,8 +49,9 @@ public final class CheckpointLock {
         do {
             // Who holds it, for the message a second run prints.
             let line = Array("\(getpid())\n".utf8)
-            try SystemCall.check("ftruncate", path: path) { ftruncate(descriptor, 0) }
-            try SystemCall.check("write", path: path) { pwrite(descriptor, line, line.count, 0) }
+            let writer = try SystemCall.check("open", path: path) { open(path, O_WRONLY | O_TRUNC | O_CLOEXEC) }
+            defer { SystemCall.attempt("close", path: path) { close(writer) } }
+            try SystemCall.check("write", path: path) { write(writer, line, line.count) }
         } catch {
             release()
             throw error

@@ -15,17 +15,68 @@ extension Checkpoint {
     ///   misshapen pieces.
     public static func read(from path: String) throws -> Checkpoint {
         let (file, headerFormat) = try openChecked(path)
+        return try read(file, headerFormat: headerFormat)
+    }
+
+    /// Reads a checkpoint from `contents`, the bytes of a whole file, as
+    /// `read(from:)` reads one from disk; `path` names it in errors.
+    static func read(contents: [UInt8], path: String) throws -> Checkpoint {
+        let file: HDF5File, headerFormat: Int?
+        switch try kind(of: contents, path: path) {
+        case .withoutHeader:
+            do {
+                file = try HDF5File(image: contents, name: path)
+            } catch let error as HDF5Error {
+                throw CheckpointError(file: path, "cannot be read as a checkpoint: \(error.message)")
+            }
+            headerFormat = nil
+        case .withHeader(let header):
+            (file, headerFormat) = try openChecked(contents, header: header, path: path)
+        case .neither:
+            throw CheckpointError(file: path, "cannot be read as a checkpoint: not an HDF5 file")
+        }
+        return try read(file, headerFormat: headerFormat)
+    }
+
+    private static func read(_ file: HDF5File, headerFormat: Int?) throws -> Checkpoint {
         defer { file.close() }
         do {
             return try CheckpointReader(file: file, headerFormat: headerFormat).read()
         } catch let error as HDF5Error {
             let object = error.object.map { "\($0): " } ?? ""
-            throw CheckpointError(file: path, "damaged or incomplete checkpoint: \(object)\(error.message)")
+            throw CheckpointError(file: file.path, "damaged or incomplete checkpoint: \(object)\(error.message)")
         }
     }
 
     /// The 8 bytes every HDF5 superblock starts with.
     static let hdf5Signature: [UInt8] = [0x89, 0x48, 0x44, 0x46, 0x0D, 0x0A, 0x1A, 0x0A]
+
+    enum Kind {
+        /// Format 1: HDF5 from the first byte.
+        case withoutHeader
+        /// Format 2 on: a header, parsed (not yet checked against the bytes after it).
+        case withHeader(CheckpointHeader)
+        /// Neither, not even damaged.
+        case neither
+    }
+
+    /// What the file starting with `head` (its first 1 KiB or more) is.
+    ///
+    /// A header is recognised by its first line or, should that be damaged, by
+    /// the HDF5 signature right after it; a file of either sort whose header is
+    /// not exactly one a writer makes is refused.
+    static func kind(of head: [UInt8], path: String) throws -> Kind {
+        if head.starts(with: hdf5Signature) { return .withoutHeader }
+        guard CheckpointHeader.isPresent(in: head) || head.dropFirst(CheckpointHeader.size).starts(with: hdf5Signature) else {
+            return .neither
+        }
+        switch CheckpointHeader.parse(head, newestFormat: formatVersion) {
+        case .success(let header): return .withHeader(header)
+        case .failure(.newerFormat(let format)): throw newerFormat(format, path: path)
+        case .failure(.malformed):
+            throw CheckpointError(file: path, "damaged checkpoint: its header (the first \(CheckpointHeader.size) bytes) is not one backprop writes")
+        }
+    }
 
     /// Opens the file at `path` for reading: a checkpoint with a header from the
     /// bytes read and checked here (and the format its header names), one
@@ -35,43 +86,41 @@ extension Checkpoint {
         do {
             let disk = try ReadOnlyFile(path)
             defer { disk.close() }
-            let head = try disk.read(count: min(disk.size, 2 * CheckpointHeader.size), at: 0)
-            if head.starts(with: hdf5Signature) {
+            switch try kind(of: try disk.read(count: min(disk.size, 2 * CheckpointHeader.size), at: 0), path: path) {
+            case .withoutHeader:
                 disk.close()
                 do {
                     return (try HDF5File(path: path, mode: .readOnly), nil)
                 } catch let error as HDF5Error {
                     throw fail("cannot be read as a checkpoint: \(error.message)")
                 }
-            }
-            let signatureAfterHeader = head.dropFirst(CheckpointHeader.size).starts(with: hdf5Signature)
-            guard CheckpointHeader.isPresent(in: head) || signatureAfterHeader else {
+            case .withHeader(let header):
+                return try openChecked(try disk.read(count: disk.size, at: 0), header: header, path: path)
+            case .neither:
                 throw fail(HDF5File.isHDF5(path)
                     ? "not a Backprop checkpoint (an HDF5 file without a checkpoint header)"
                     : "cannot be read as a checkpoint: not an HDF5 file")
             }
-            let header: CheckpointHeader
-            switch CheckpointHeader.parse(head, newestFormat: formatVersion) {
-            case .success(let parsed): header = parsed
-            case .failure(.newerFormat(let format)): throw newerFormat(format, path: path)
-            case .failure(.malformed): throw fail("damaged checkpoint: its header (the first \(CheckpointHeader.size) bytes) is not one backprop writes")
-            }
-            let expected = CheckpointHeader.size + header.length
-            let contents = try disk.read(count: disk.size, at: 0)
-            guard contents.count == expected else {
-                throw fail("damaged checkpoint: \(contents.count) bytes, but \(expected) were written (truncated or appended to)")
-            }
-            let crc = CheckpointHeader.checksum(contents[CheckpointHeader.size...])
-            guard crc == header.crc32 else {
-                throw fail("checksum mismatch: the file is damaged (CRC-32 of its contents \(hex(crc)), written as \(hex(header.crc32)))")
-            }
-            do {
-                return (try HDF5File(image: contents, name: path), header.format)
-            } catch let error as HDF5Error {
-                throw fail("damaged or incomplete checkpoint: \(error.message)")
-            }
         } catch let error as SystemCallError {
             throw fail("cannot be read as a checkpoint: " + (error.code == ENOENT ? "no such file" : "\(error.function) failed: \(error.reason)"))
+        }
+    }
+
+    /// Checks `contents`, a whole file, against its `header`, then opens it in memory.
+    static func openChecked(_ contents: [UInt8], header: CheckpointHeader, path: String) throws -> (HDF5File, headerFormat: Int?) {
+        func fail(_ message: String) -> CheckpointError { CheckpointError(file: path, message) }
+        let expected = CheckpointHeader.size + header.length
+        guard contents.count == expected else {
+            throw fail("damaged checkpoint: \(contents.count) bytes, but \(expected) were written (truncated or appended to)")
+        }
+        let crc = CheckpointHeader.checksum(contents[CheckpointHeader.size...])
+        guard crc == header.crc32 else {
+            throw fail("checksum mismatch: the file is damaged (CRC-32 of its contents \(hex(crc)), written as \(hex(header.crc32)))")
+        }
+        do {
+            return (try HDF5File(image: contents, name: path), header.format)
+        } catch let error as HDF5Error {
+            throw fail("damaged or incomplete checkpoint: \(error.message)")
         }
     }
 
