@@ -1,5 +1,6 @@
 // Runs a trainer as `train` and `resume` both do: progress on screen, the
-// JSON log, checkpoints on schedule, and a clean stop on SIGINT or SIGTERM.
+// JSON log, checkpoints on schedule, a clean stop on SIGINT or SIGTERM, and a
+// one-line stop when a checkpoint cannot be written.
 
 import ArgumentParser
 import Backprop

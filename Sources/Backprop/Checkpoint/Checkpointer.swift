@@ -1,7 +1,10 @@
 // When and where a training run writes its checkpoints: every `everySteps`
-// steps and at every epoch's end, always to `path` (so `path` is the newest
-// complete checkpoint), and with `keep` > 0 also as step-numbered files, of
-// which the newest `keep` are kept, plus the best one by held-out loss.
+// steps, at every epoch's end, and when `fit` returns (`.finished`) unless that
+// state is saved already, always to `path` (so `path` is the newest complete
+// checkpoint), and with `keep` > 0 also as step-numbered files, of which the
+// newest `keep` are kept, plus the best one by held-out loss. It holds the
+// path's lock (CheckpointLock) from its first save or `lock()` on, so no other
+// run writes there meanwhile.
 //
 //   runs/fmnist.h5                  the newest
 //   runs/fmnist.step-000940.h5      one per checkpoint, the last `keep` kept
