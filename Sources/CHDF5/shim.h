@@ -27,6 +27,7 @@ static inline size_t CHDF5_VARIABLE(void) { return H5T_VARIABLE; }
 
 // Property-list classes.
 static inline hid_t CHDF5_P_FILE_ACCESS(void) { return H5P_FILE_ACCESS; }
+static inline hid_t CHDF5_P_FILE_CREATE(void) { return H5P_FILE_CREATE; }
 static inline hid_t CHDF5_P_DATASET_CREATE(void) { return H5P_DATASET_CREATE; }
 static inline hid_t CHDF5_P_LINK_CREATE(void) { return H5P_LINK_CREATE; }
 

@@ -71,6 +71,13 @@ public final class HDF5File: @unchecked Sendable {
         handle = Mutex(id)
     }
 
+    /// Takes ownership of the open file handle `id`; `path` names the file in errors.
+    init(path: String, mode: Mode, adopting id: hid_t) {
+        self.path = path
+        self.mode = mode
+        handle = Mutex(id)
+    }
+
     deinit {
         close()
     }

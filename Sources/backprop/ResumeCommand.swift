@@ -31,6 +31,10 @@ struct ResumeCommand: ParsableCommand {
 
     func run() throws {
         try reportingFailures {
+            // The lock first, so the checkpoint cannot change between this read and
+            // the run's first write; no directory is made for a path that is not there.
+            let lock = FileManager.default.fileExists(atPath: checkpoint)
+                ? try CheckpointLock(checkpoint: checkpoint, creatingDirectory: false) : nil
             let saved = try Checkpoint.read(from: checkpoint)
             guard var configuration = saved.configuration else {
                 throw CheckpointError(file: checkpoint, "holds a model but no training state; nothing to resume")
@@ -65,7 +69,7 @@ struct ResumeCommand: ParsableCommand {
             }
             let checkpointer = Checkpointer(
                 path: checkpoint, everySteps: saved.checkpointEvery, keep: saved.keep,
-                dataset: absolutePath(dataPath), log: logPath)
+                dataset: absolutePath(dataPath), log: logPath, lock: lock)
             try TrainingSession(
                 trainer: trainer, test: splits.test, checkpointer: checkpointer,
                 log: metricsLog, reporter: ProgressReporter(quiet: quiet)

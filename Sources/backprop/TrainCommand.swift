@@ -31,6 +31,9 @@ struct TrainCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Write checkpoints here (HDF5): at every epoch's end, every --checkpoint-every steps, and at the end. Replaced atomically, never by a failed run.", valueName: "file.h5"))
     var checkpoint: String?
 
+    @Flag(help: "Replace a checkpoint already at --checkpoint (train refuses to, by default; backprop resume FILE continues it).")
+    var overwrite = false
+
     @Option(parsing: .unconditional, help: ArgumentHelp("Also write a checkpoint every n optimizer steps.", valueName: "n"))
     var checkpointEvery: Int?
 
@@ -61,15 +64,18 @@ struct TrainCommand: ParsableCommand {
             let architecture = try network.architecture()
             let configuration = training.configuration(run: runOptions)
             if let checkpoint { try checkWritable(checkpoint, flag: "--checkpoint") }
+            let checkpointer = checkpoint.map {
+                Checkpointer(path: $0, everySteps: checkpointEvery, keep: keep, dataset: absolutePath(data), log: log.map(absolutePath))
+            }
+            // One run per checkpoint: fail at once if another has it.
+            try checkpointer?.lock()
 
             let splits = try DatasetFile.load(data).holdingOut(fraction: configuration.validationSplit, seed: configuration.seed)
             let trainer = try Trainer(
                 architecture: architecture, configuration: configuration,
                 train: splits.train, validation: splits.validation, test: splits.test)
+            try checkpointer?.refuseToReplaceAnotherRun(unless: overwrite)
             if !runOptions.quiet { printHeader(trainer, splits: splits) }
-            let checkpointer = checkpoint.map {
-                Checkpointer(path: $0, everySteps: checkpointEvery, keep: keep, dataset: absolutePath(data), log: log.map(absolutePath))
-            }
             try TrainingSession(
                 trainer: trainer, test: splits.test, checkpointer: checkpointer,
                 log: try log.map { try MetricsLog(path: $0) }, reporter: ProgressReporter(quiet: runOptions.quiet)

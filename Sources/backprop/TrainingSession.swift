@@ -1,5 +1,6 @@
 // Runs a trainer as `train` and `resume` both do: progress on screen, the
-// JSON log, checkpoints on schedule, and a clean stop on SIGINT or SIGTERM.
+// JSON log, checkpoints on schedule, a clean stop on SIGINT or SIGTERM, and a
+// one-line stop when a checkpoint cannot be written.
 
 import ArgumentParser
 import Backprop
@@ -14,17 +15,23 @@ struct TrainingSession {
 
     func run() throws {
         StopSignals.install()
+        defer { checkpointer?.unlock() }
         do {
+            // The checkpointer writes the final checkpoint at `.finished`, also when
+            // a signal stopped the run, and only if that state is not saved yet.
             try trainer.fit(onEvent: { event in
                 reporter.handle(event)
                 if case .epochEnded(let record) = event { try log?.append(record) }
                 try checkpointer?.handle(event, trainer: trainer)
             }, shouldStop: { StopSignals.requested != nil })
+        } catch let error as SystemCallError {
+            // Only a checkpoint write makes system calls here: the run cannot go on
+            // without one, so it stops, saying what the file on disk still holds.
+            throw SessionFailure("\(error); training stopped at global step \(trainer.globalStep); \(keptCheckpoint)")
         } catch let error as DivergenceError {
             let kept = checkpointer.map { FileManager.default.fileExists(atPath: $0.path) ? "; the last good checkpoint \($0.path) is kept" : "" } ?? ""
             throw ConfigurationError("\(error.description)\(kept)")
         }
-        try checkpointer?.save(trainer, force: true)
         if let signal = StopSignals.requested {
             let position = "epoch \(trainer.epochsDone + 1), step \(trainer.stepInEpoch)/\(trainer.stepsPerEpoch), global step \(trainer.globalStep)"
             if let checkpointer {
@@ -35,6 +42,16 @@ struct TrainingSession {
             throw ExitCode(128 + signal)
         }
         reportResult()
+    }
+
+    /// What is at the checkpoint path after a failed write.
+    private var keptCheckpoint: String {
+        guard let checkpointer else { return "" }
+        if let step = checkpointer.lastSavedStep {
+            return "\(checkpointer.path) still holds the checkpoint of global step \(step)"
+        }
+        return FileManager.default.fileExists(atPath: checkpointer.path)
+            ? "\(checkpointer.path) is as it was" : "no checkpoint was written"
     }
 
     private func reportResult() {
@@ -51,5 +68,23 @@ struct TrainingSession {
             Terminal.write("trained \(steps) steps (the dataset has no test split)\n")
         }
         if let checkpointer, !reporter.quiet { Terminal.write("checkpoint: \(checkpointer.path)\n") }
+    }
+}
+
+/// A run that ended in a failure already described in one line.
+private struct SessionFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+extension Checkpointer {
+    /// For `train`, once its settings and data have been checked: refuses to
+    /// replace a checkpoint already at the path (another run's, which `resume`
+    /// continues) unless `overwrite`.
+    func refuseToReplaceAnotherRun(unless overwrite: Bool) throws {
+        guard !overwrite, FileManager.default.fileExists(atPath: path) else { return }
+        let what = (try? Checkpoint.read(from: path)).map { "the checkpoint of a run at global step \($0.state.globalStep)" }
+            ?? "a file"
+        throw CheckpointError(file: path, "already holds \(what); continue it with: backprop resume \(path), or pass --overwrite to replace it")
     }
 }

@@ -134,23 +134,25 @@ import Testing
     @Test func aFutureFormatIsRefusedByName() throws {
         let file = path("future.h5")
         _ = try trainedCheckpoint(at: file)
-        try HDF5File(path: file, mode: .readWrite).setAttribute("format_version", 99)
+        try CheckpointTestEditing.edit(file) { try $0.setAttribute("format_version", 99) }
         expectCheckpointError(file, mentioning: "format 99")
     }
 
     @Test func aWronglyShapedWeightIsNamed() throws {
         let file = path("wrong-shape.h5")
         _ = try trainedCheckpoint(at: file)
-        try HDF5File(path: file, mode: .readWrite).setAttribute("layer_sizes", [6, 4, 2], on: "model")
+        try CheckpointTestEditing.edit(file) { try $0.setAttribute("layer_sizes", [6, 4, 2], on: "model") }
         expectCheckpointError(file, mentioning: "model/layer1/W has shape [5, 6]; expected [4, 6]")
     }
 
     @Test func aMissingDatasetIsNamed() throws {
         let file = path("missing.h5")
         _ = try trainedCheckpoint(at: file)
-        try HDF5File(path: file, mode: .readWrite).setAttribute("layer_sizes", [6, 5, 2, 2], on: "model")
-        try HDF5File(path: file, mode: .readWrite).setAttribute("activations", ["tanh", "tanh", "softmax"], on: "model")
-        try HDF5File(path: file, mode: .readWrite).setAttribute("leaky_slopes", [0.0, 0, 0], on: "model")
+        try CheckpointTestEditing.edit(file) { hdf5 in
+            try hdf5.setAttribute("layer_sizes", [6, 5, 2, 2], on: "model")
+            try hdf5.setAttribute("activations", ["tanh", "tanh", "softmax"], on: "model")
+            try hdf5.setAttribute("leaky_slopes", [0.0, 0, 0], on: "model")
+        }
         expectCheckpointError(file, mentioning: "missing dataset model/layer3/W")
     }
 

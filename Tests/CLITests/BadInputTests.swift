@@ -129,7 +129,7 @@ enum BadFlags: String, CaseIterable, Sendable, CustomTestStringConvertible {
         let checkpoint = directory.path("existing.h5")
         let before = try writeExistingCheckpoint(checkpoint)
         let filesBefore = try directory.contents()
-        let run = try BackpropCLI.run(["train"] + arguments + ["--checkpoint", checkpoint, "--epochs", "1"])
+        let run = try BackpropCLI.run(["train"] + arguments + ["--checkpoint", checkpoint, "--overwrite", "--epochs", "1"])
         #expect(try Fixtures.bytes(of: checkpoint) == before, "the failed run changed \(checkpoint)", sourceLocation: sourceLocation)
         #expect(try directory.contents() == filesBefore, "the failed run left files behind", sourceLocation: sourceLocation)
         return run

@@ -52,8 +52,10 @@ import Testing
         var kills = 0, resumedFromCheckpoint = 0
         var trial = 0
         // Keep killing until at least 20 kills landed while a run was going (a
-        // delay can fall after a short resume ends); bounded, so it cannot spin.
-        while kills < 20 && trial < 60 {
+        // delay can fall after a short resume ends) and 10 trials had a checkpoint
+        // to resume (a kill can land before the first one, more often on a busy
+        // machine); bounded, so it cannot spin.
+        while (kills < 20 || resumedFromCheckpoint < 10) && trial < 90 {
             defer { trial += 1 }
             let checkpoint = directory.path("trial\(trial).h5")
             // Kill the first run somewhere in its life, then kill the first resume too.

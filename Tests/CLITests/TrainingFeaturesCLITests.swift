@@ -139,7 +139,7 @@ import Testing
         let checkpoint = directory.path("existing.h5")
         let before = try writeExistingCheckpoint(checkpoint)
         let filesBefore = try directory.contents()
-        let run = try train(data, learningRate: learningRate, ["--checkpoint", checkpoint])
+        let run = try train(data, learningRate: learningRate, ["--checkpoint", checkpoint, "--overwrite"])
         expectOneLineFailure(run, mentioning: ["diverged", "learning rate"])
         let step = try #require(divergedStep(run), "\(run)")
         #expect(step < 10, "\(run)")

@@ -1,6 +1,7 @@
 // A checkpoint: the whole state of a training run (or just a model), in one
 // HDF5 file that h5py reads. README documents the layout:
 //
+//   bytes 0-511                    the header: format, length and CRC-32 of the rest (CheckpointHeader)
 //   /                              format = "backprop-checkpoint", format_version
 //   /model                         layer_sizes, activations, leaky_slopes, loss (attributes)
 //   /model/layer{l}/W, b           float32 n[l] × n[l-1] and n[l], for l = 1 … L
@@ -12,8 +13,9 @@
 
 /// A model, with the settings and state of the run that trained it when there was one.
 public struct Checkpoint: Sendable {
-    /// The newest layout this version writes and reads.
-    public static let formatVersion = 1
+    /// The newest layout this version writes and reads. 2: a header with the
+    /// checksum of every byte (CheckpointHeader). 1: no header; still read.
+    public static let formatVersion = 2
     public static let formatName = "backprop-checkpoint"
 
     public var architecture: Architecture

@@ -1,30 +1,188 @@
-// Reads a checkpoint back, checking every piece against what the layout
-// promises, so a damaged or foreign file is a one-line error and never a crash.
+// Reads a checkpoint back. From format 2 on, the file's header (CheckpointHeader)
+// is checked against every byte before HDF5 parses any, so a damaged file is
+// refused in one line and an intact one reads back exactly what was written;
+// format 1 files, which have no header, are read as they are. Then every piece
+// is checked against what the layout promises.
 
+import Glibc
 import HDF5
 
 extension Checkpoint {
     /// Reads the checkpoint at `path`.
+    ///
+    /// - Throws: `CheckpointError`, one line naming the file: unreadable, not a
+    ///   checkpoint, "checksum mismatch", of a newer format, or missing or
+    ///   misshapen pieces.
     public static func read(from path: String) throws -> Checkpoint {
-        let file: HDF5File
-        do {
-            file = try HDF5File(path: path, mode: .readOnly)
-        } catch let error as HDF5Error {
-            throw CheckpointError(file: path, "cannot be read as a checkpoint: \(error.message)")
+        let (file, headerFormat) = try openChecked(path)
+        return try read(file, headerFormat: headerFormat)
+    }
+
+    /// Reads a checkpoint from `contents`, the bytes of a whole file, as
+    /// `read(from:)` reads one from disk; `path` names it in errors.
+    static func read(contents: [UInt8], path: String) throws -> Checkpoint {
+        let file: HDF5File, headerFormat: Int?
+        switch try kind(of: contents, path: path) {
+        case .withoutHeader:
+            do {
+                file = try HDF5File(image: contents, name: path)
+            } catch let error as HDF5Error {
+                throw CheckpointError(file: path, "cannot be read as a checkpoint: \(error.message)")
+            }
+            headerFormat = nil
+        case .withHeader(let header):
+            (file, headerFormat) = try openChecked(contents, header: header, path: path)
+        case .neither:
+            throw CheckpointError(file: path, "cannot be read as a checkpoint: not an HDF5 file")
         }
+        return try read(file, headerFormat: headerFormat)
+    }
+
+    private static func read(_ file: HDF5File, headerFormat: Int?) throws -> Checkpoint {
         defer { file.close() }
         do {
-            return try CheckpointReader(file: file).read()
+            return try CheckpointReader(file: file, headerFormat: headerFormat).read()
         } catch let error as HDF5Error {
             let object = error.object.map { "\($0): " } ?? ""
-            throw CheckpointError(file: path, "damaged or incomplete checkpoint: \(object)\(error.message)")
+            throw CheckpointError(file: file.path, "damaged or incomplete checkpoint: \(object)\(error.message)")
         }
+    }
+
+    /// The 8 bytes every HDF5 superblock starts with.
+    static let hdf5Signature: [UInt8] = [0x89, 0x48, 0x44, 0x46, 0x0D, 0x0A, 0x1A, 0x0A]
+
+    enum Kind {
+        /// Format 1: HDF5 from the first byte.
+        case withoutHeader
+        /// Format 2 on: a header, parsed (not yet checked against the bytes after it).
+        case withHeader(CheckpointHeader)
+        /// Neither, not even damaged.
+        case neither
+    }
+
+    /// What the file starting with `head` (its first 1 KiB or more) is.
+    ///
+    /// A header is recognised by its first line or, should that be damaged, by
+    /// the HDF5 signature right after it; a file of either sort whose header is
+    /// not exactly one a writer makes is refused.
+    static func kind(of head: [UInt8], path: String) throws -> Kind {
+        if head.starts(with: hdf5Signature) { return .withoutHeader }
+        guard CheckpointHeader.isPresent(in: head) || head.dropFirst(CheckpointHeader.size).starts(with: hdf5Signature) else {
+            return .neither
+        }
+        switch CheckpointHeader.parse(head, newestFormat: formatVersion) {
+        case .success(let header): return .withHeader(header)
+        case .failure(.newerFormat(let format)): throw newerFormat(format, path: path)
+        case .failure(.malformed):
+            throw CheckpointError(file: path, "damaged checkpoint: its header (the first \(CheckpointHeader.size) bytes) is not one backprop writes")
+        }
+    }
+
+    /// Opens the file at `path` for reading: a checkpoint with a header from the
+    /// bytes read and checked here (and the format its header names), one
+    /// without (format 1) from the disk.
+    static func openChecked(_ path: String) throws -> (HDF5File, headerFormat: Int?) {
+        func fail(_ message: String) -> CheckpointError { CheckpointError(file: path, message) }
+        do {
+            let disk = try ReadOnlyFile(path)
+            defer { disk.close() }
+            switch try kind(of: try disk.read(count: min(disk.size, 2 * CheckpointHeader.size), at: 0), path: path) {
+            case .withoutHeader:
+                disk.close()
+                do {
+                    return (try HDF5File(path: path, mode: .readOnly), nil)
+                } catch let error as HDF5Error {
+                    throw fail("cannot be read as a checkpoint: \(error.message)")
+                }
+            case .withHeader(let header):
+                return try openChecked(try disk.read(count: disk.size, at: 0), header: header, path: path)
+            case .neither:
+                throw fail(HDF5File.isHDF5(path)
+                    ? "not a Backprop checkpoint (an HDF5 file without a checkpoint header)"
+                    : "cannot be read as a checkpoint: not an HDF5 file")
+            }
+        } catch let error as SystemCallError {
+            throw fail("cannot be read as a checkpoint: " + (error.code == ENOENT ? "no such file" : "\(error.function) failed: \(error.reason)"))
+        }
+    }
+
+    /// Checks `contents`, a whole file, against its `header`, then opens it in memory.
+    static func openChecked(_ contents: [UInt8], header: CheckpointHeader, path: String) throws -> (HDF5File, headerFormat: Int?) {
+        func fail(_ message: String) -> CheckpointError { CheckpointError(file: path, message) }
+        let expected = CheckpointHeader.size + header.length
+        guard contents.count == expected else {
+            throw fail("damaged checkpoint: \(contents.count) bytes, but \(expected) were written (truncated or appended to)")
+        }
+        let crc = CheckpointHeader.checksum(contents[CheckpointHeader.size...])
+        guard crc == header.crc32 else {
+            throw fail("checksum mismatch: the file is damaged (CRC-32 of its contents \(hex(crc)), written as \(hex(header.crc32)))")
+        }
+        do {
+            return (try HDF5File(image: contents, name: path), header.format)
+        } catch let error as HDF5Error {
+            throw fail("damaged or incomplete checkpoint: \(error.message)")
+        }
+    }
+
+    static func newerFormat(_ format: Int, path: String) -> CheckpointError {
+        CheckpointError(file: path, "written in checkpoint format \(format), newer than this backprop reads (\(formatVersion)); upgrade backprop")
+    }
+
+    private static func hex(_ crc: UInt32) -> String { String(crc, radix: 16).leftPadded(to: 8, with: "0") }
+}
+
+/// A file open for reading through the `SystemCall` funnel.
+private final class ReadOnlyFile {
+    let path: String
+    let size: Int
+    private var descriptor: Int32
+
+    init(_ path: String) throws(SystemCallError) {
+        let descriptor = try SystemCall.check("open", path: path) { open(path, O_RDONLY | O_CLOEXEC) }
+        var status = stat()
+        var failure = SystemCall.attempt("fstat", path: path) { fstat(descriptor, &status) }
+        if failure == nil, (status.st_mode & S_IFMT) == S_IFDIR {
+            failure = SystemCallError(function: "open", path: path, code: EISDIR)
+        }
+        if let failure {
+            SystemCall.attempt("close", path: path) { Glibc.close(descriptor) }
+            throw failure
+        }
+        self.path = path
+        self.descriptor = descriptor
+        size = Int(status.st_size)
+    }
+
+    deinit { close() }
+
+    /// Up to `count` bytes from `offset`: fewer only at the end of the file.
+    func read(count: Int, at offset: Int) throws -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: count)
+        var filled = 0
+        while filled < count {
+            let got = try bytes.withUnsafeMutableBytes { buffer in
+                try SystemCall.check("read", path: path) {
+                    pread(descriptor, buffer.baseAddress! + filled, count - filled, off_t(offset + filled))
+                }
+            }
+            if got == 0 { break }
+            filled += got
+        }
+        return Array(bytes.prefix(filled))
+    }
+
+    func close() {
+        guard descriptor >= 0 else { return }
+        SystemCall.attempt("close", path: path) { Glibc.close(descriptor) }
+        descriptor = -1
     }
 }
 
 /// Reads the pieces of one open checkpoint file.
 private struct CheckpointReader {
     let file: HDF5File
+    /// The format its header names; nil for a file without one (format 1).
+    let headerFormat: Int?
     var path: String { file.path }
 
     func fail(_ message: String) -> CheckpointError { CheckpointError(file: path, message) }
@@ -34,46 +192,67 @@ private struct CheckpointReader {
             throw fail("not a Backprop checkpoint (no format = \"\(Checkpoint.formatName)\" attribute)")
         }
         let version = try file.intAttribute("format_version")
-        guard version <= Checkpoint.formatVersion else {
-            throw fail("written in checkpoint format \(version), newer than this backprop reads (\(Checkpoint.formatVersion)); upgrade backprop")
+        guard version <= Checkpoint.formatVersion else { throw Checkpoint.newerFormat(version, path: path) }
+        // From format 2 on a checkpoint has a header; format 1 ones have none.
+        guard version == headerFormat ?? 1 else {
+            throw fail(headerFormat.map { "damaged checkpoint: format_version \(version) inside, format \($0) in its header" }
+                       ?? "format_version \(version) but no checksum header: not a checkpoint as backprop writes it")
         }
         let architecture = try readArchitecture()
         let parameters = try readLayers(under: "model", architecture: architecture)
         guard file.contains("training") else { throw fail("missing group training") }
-        let configuration = try readConfiguration()
-        var state = TrainingState(parameters: parameters, optimizerState: [])
-        state.globalStep = try file.intAttribute("global_step", of: "training")
-        var dataset: String?, log: String?, checkpointEvery: Int?, keep = 0
-        if let configuration {
-            state.optimizerState = try readOptimizerState(configuration.optimizer, architecture: architecture)
-            let t = "training"
-            state.epochsDone = try file.intAttribute("epochs_done", of: t)
-            state.stepInEpoch = try file.intAttribute("step_in_epoch", of: t)
-            state.epochLossSum = try file.doubleAttribute("epoch_loss_sum", of: t)
-            state.epochCorrect = try file.intAttribute("epoch_correct", of: t)
-            state.epochExamples = try file.intAttribute("epoch_examples", of: t)
-            state.epochSeconds = try file.doubleAttribute("epoch_seconds", of: t)
-            state.epochOrder = try file.dataset("training/epoch_order").read(as: Int32.self)
-            guard state.epochsDone >= 0, state.stepInEpoch >= 0, state.globalStep >= 0,
-                  (state.stepInEpoch == 0) == state.epochOrder.isEmpty else {
-                throw fail("training position is inconsistent (epochs_done \(state.epochsDone), step_in_epoch \(state.stepInEpoch), \(state.epochOrder.count) rows in epoch_order)")
-            }
-            state.history = try readHistory()
-            let best = try file.doubleAttribute("best_validation_loss", of: t)
-            state.bestValidationLoss = best.isNaN ? nil : best
-            state.epochsSinceBest = try file.intAttribute("epochs_since_best", of: t)
-            state.stoppedEarly = try file.intAttribute("stopped_early", of: t) != 0
-            if file.contains("training/best") {
-                state.bestParameters = try readLayers(under: "training/best", architecture: architecture)
-            }
-            dataset = file.hasAttribute("dataset", on: t) ? try file.stringAttribute("dataset", of: t) : nil
-            log = file.hasAttribute("log", on: t) ? try file.stringAttribute("log", of: t) : nil
-            let every = try file.intAttribute("checkpoint_every", of: t)
-            checkpointEvery = every > 0 ? every : nil
-            keep = max(0, try file.intAttribute("keep", of: t))
+        let isRun = file.hasAttribute(TrainingAttribute.marksTrainingRun, on: "training")
+        var record = try readTrainingAttributes(includingSettings: isRun)
+        record.state.parameters = parameters
+        guard isRun else {
+            return Checkpoint(architecture: architecture, configuration: nil, state: record.state)
         }
-        return Checkpoint(architecture: architecture, configuration: configuration, state: state, dataset: dataset, log: log,
-                          checkpointEvery: checkpointEvery, keep: keep)
+        do {
+            try record.configuration.validate()
+        } catch let error as ConfigurationError {
+            throw fail("training settings are invalid: \(error.message)")
+        }
+        var state = record.state
+        state.optimizerState = try readOptimizerState(record.configuration.optimizer, architecture: architecture)
+        state.epochOrder = try file.dataset("training/epoch_order").read(as: Int32.self)
+        guard state.epochsDone >= 0, state.stepInEpoch >= 0, state.globalStep >= 0,
+              (state.stepInEpoch == 0) == state.epochOrder.isEmpty else {
+            throw fail("training position is inconsistent (epochs_done \(state.epochsDone), step_in_epoch \(state.stepInEpoch), \(state.epochOrder.count) rows in epoch_order)")
+        }
+        state.history = try readHistory()
+        if file.contains("training/best") {
+            state.bestParameters = try readLayers(under: "training/best", architecture: architecture)
+        }
+        return Checkpoint(architecture: architecture, configuration: record.configuration, state: state,
+                          dataset: record.dataset, log: record.log, checkpointEvery: record.checkpointEvery, keep: record.keep)
+    }
+
+    /// Restores the attributes of /training row by row from `TrainingAttribute.all`;
+    /// a checkpoint of a model alone has only the rows `storedWithModel`.
+    func readTrainingAttributes(includingSettings: Bool) throws -> TrainingRecord {
+        let t = "training"
+        var record = TrainingRecord()
+        for attribute in TrainingAttribute.all where includingSettings || attribute.storedWithModel {
+            // Required when the record so far would store it: the gamma of a step
+            // schedule, not of a cosine one; a dataset path only when present.
+            let present = file.hasAttribute(attribute.name, on: t)
+            guard present || attribute.value(record) == nil else {
+                throw fail("missing attribute training/\(attribute.name)")
+            }
+            guard present else { continue }
+            let value: TrainingAttribute.Value
+            switch attribute.kind {
+            case .int: value = .int(try file.intAttribute(attribute.name, of: t))
+            case .double: value = .double(try file.doubleAttribute(attribute.name, of: t))
+            case .string: value = .string(try file.stringAttribute(attribute.name, of: t))
+            }
+            do {
+                try attribute.restore(&record, value)
+            } catch {
+                throw fail("training/\(attribute.name): \(error.message)")
+            }
+        }
+        return record
     }
 
     func readArchitecture() throws -> Architecture {
@@ -128,60 +307,6 @@ private struct CheckpointReader {
             throw fail("optimizer state \(names) does not match \(optimizer.name)'s \(optimizer.stateNames)")
         }
         return try names.flatMap { try readLayers(under: "optimizer/\($0)", architecture: architecture) }
-    }
-
-    func readConfiguration() throws -> TrainingConfiguration? {
-        let t = "training"
-        guard file.hasAttribute("learning_rate", on: t) else { return nil }
-        var c = TrainingConfiguration()
-        let optimizer = try file.stringAttribute("optimizer", of: t)
-        guard let kind = OptimizerKind(rawValue: optimizer) else { throw fail("unknown optimizer '\(optimizer)'") }
-        c.optimizerKind = kind
-        c.learningRate = try file.doubleAttribute("learning_rate", of: t)
-        c.momentum = try file.doubleAttribute("momentum", of: t)
-        c.nesterov = try file.intAttribute("nesterov", of: t) != 0
-        c.beta1 = try file.doubleAttribute("beta1", of: t)
-        c.beta2 = try file.doubleAttribute("beta2", of: t)
-        c.epsilon = try file.doubleAttribute("epsilon", of: t)
-        c.weightDecay = try file.doubleAttribute("weight_decay", of: t)
-        c.rho = try file.doubleAttribute("rho", of: t)
-        switch try file.stringAttribute("schedule", of: t) {
-        case "constant": c.schedule = .constant
-        case "step":
-            c.schedule = .step(everyEpochs: try file.intAttribute("decay_epochs", of: t), gamma: try file.doubleAttribute("gamma", of: t))
-        case "exponential": c.schedule = .exponential(gamma: try file.doubleAttribute("gamma", of: t))
-        case "cosine": c.schedule = .cosine(minimum: try file.doubleAttribute("min_learning_rate", of: t))
-        case let other: throw fail("unknown learning-rate schedule '\(other)'")
-        }
-        c.warmupSteps = try file.intAttribute("warmup_steps", of: t)
-        let span = try file.intAttribute("schedule_steps", of: t)
-        c.scheduleSteps = span < 0 ? nil : span
-        c.l2 = try file.doubleAttribute("l2", of: t)
-        let clip = try file.doubleAttribute("clip_grad_norm", of: t)
-        c.clipGradientNorm = clip > 0 ? clip : nil
-        c.validationSplit = try file.doubleAttribute("validation_split", of: t)
-        let patience = try file.intAttribute("early_stopping", of: t)
-        c.earlyStoppingPatience = patience > 0 ? patience : nil
-        c.batchSize = try file.intAttribute("batch_size", of: t)
-        c.microBatch = try file.intAttribute("micro_batch", of: t)
-        c.epochs = try file.intAttribute("epochs", of: t)
-        let maxSteps = try file.intAttribute("max_steps", of: t)
-        c.maxSteps = maxSteps < 0 ? nil : maxSteps
-        guard let seed = UInt64(try file.stringAttribute("seed", of: t)) else {
-            throw fail("training/seed is not an unsigned integer")
-        }
-        c.seed = seed
-        c.shuffle = try file.intAttribute("shuffle", of: t) != 0
-        let initialization = try file.stringAttribute("initialization", of: t)
-        guard let known = Initialization(rawValue: initialization) else { throw fail("unknown initialization '\(initialization)'") }
-        c.initialization = known
-        c.workers = try file.intAttribute("workers", of: t)
-        do {
-            try c.validate()
-        } catch let error as ConfigurationError {
-            throw fail("training settings are invalid: \(error.message)")
-        }
-        return c
     }
 
     func readHistory() throws -> [EpochRecord] {

@@ -1,23 +1,44 @@
 // Writes a checkpoint atomically: a failed or interrupted write never damages
 // the checkpoint already at the path.
+//
+// The HDF5 file is built in memory (HDF5's core driver) and written to disk by
+// AtomicReplace with plain POSIX calls, after a header with the checksum of
+// every byte (CheckpointHeader). So HDF5 never does file I/O here: a full disk,
+// a quota, a file size limit, an I/O error or a directory that vanished is one
+// `SystemCallError` from one `write`, `fsync` or `open`, with the old checkpoint
+// untouched and no temporary file left.
+//
+// Why not let HDF5 write the file: on a full disk, libhdf5 1.10.8's writes and
+// flush fail, then H5Fclose fails too and leaves the file open, and at process
+// exit its atexit handler (H5_term_library → H5F_term_package → H5F__close_cb)
+// tries to close it again and segfaults, after printing its error stack
+// (measured with a C program on a 400 KiB tmpfs). In memory, nothing can fail
+// that way.
 
 import HDF5
 
 extension Checkpoint {
     /// Writes the checkpoint to `path`, replacing any file there only once the
-    /// new one is complete and on disk.
+    /// new one is complete and on disk. The directory must exist.
+    ///
+    /// - Throws: `SystemCallError` naming `path` when the file cannot be written.
     public func write(to path: String) throws {
-        try AtomicReplace.write(to: path) { temporary in
-            let file = try HDF5File(path: temporary, mode: .truncate)
-            defer { file.close() }
-            try file.setAttribute("format", Checkpoint.formatName)
-            try file.setAttribute("format_version", Checkpoint.formatVersion)
-            try writeModel(to: file)
-            try writeOptimizer(to: file)
-            try writeTraining(to: file)
-            try writeHistory(to: file)
-            try file.flush()
-        }
+        let body = try hdf5Image(named: path)
+        let header = CheckpointHeader(format: Checkpoint.formatVersion, sealing: body)
+        try AtomicReplace.write([header.bytes, body], to: path)
+    }
+
+    /// The checkpoint as an HDF5 file with room for the header before it, in memory.
+    func hdf5Image(named path: String) throws -> [UInt8] {
+        let file = try HDF5File(inMemoryNamed: path, userBlockSize: CheckpointHeader.size)
+        defer { file.close() }
+        try file.setAttribute("format", Checkpoint.formatName)
+        try file.setAttribute("format_version", Checkpoint.formatVersion)
+        try writeModel(to: file)
+        try writeOptimizer(to: file)
+        try writeTraining(to: file)
+        try writeHistory(to: file)
+        return try file.image()
     }
 
     /// Writes a flat buffer laid out by `ParameterLayout` as `group/layer{l}/W` and `b`.
@@ -48,68 +69,31 @@ extension Checkpoint {
         try file.setAttribute("name", optimizer.name, on: "optimizer")
         try file.setAttribute("state_names", optimizer.stateNames, on: "optimizer")
         let count = state.parameters.count
-        guard state.optimizerState.count == optimizer.stateCount * count else { return }
+        precondition(state.optimizerState.count == optimizer.stateCount * count,
+                     "optimizer state has \(state.optimizerState.count) values; \(optimizer.name) keeps \(optimizer.stateCount) × \(count)")
         for (index, name) in optimizer.stateNames.enumerated() {
             try writeLayers(state.optimizerState[(index * count)..<((index + 1) * count)], under: "optimizer/\(name)", to: file)
         }
     }
 
+    /// /training: the attributes of `TrainingAttribute.all`, the epoch's row
+    /// order, and early stopping's best parameters.
     private func writeTraining(to file: HDF5File) throws {
-        try file.createGroup("training")
         let t = "training"
-        try file.setAttribute("global_step", state.globalStep, on: t)
-        guard let c = configuration else { return }
-        try file.setAttribute("optimizer", c.optimizerKind.rawValue, on: t)
-        try file.setAttribute("learning_rate", c.learningRate, on: t)
-        try file.setAttribute("momentum", c.momentum, on: t)
-        try file.setAttribute("nesterov", c.nesterov ? 1 : 0, on: t)
-        try file.setAttribute("beta1", c.beta1, on: t)
-        try file.setAttribute("beta2", c.beta2, on: t)
-        try file.setAttribute("epsilon", c.epsilon, on: t)
-        try file.setAttribute("weight_decay", c.weightDecay, on: t)
-        try file.setAttribute("rho", c.rho, on: t)
-        try file.setAttribute("schedule", c.schedule.name, on: t)
-        switch c.schedule {
-        case .constant: break
-        case .step(let every, let gamma):
-            try file.setAttribute("decay_epochs", every, on: t)
-            try file.setAttribute("gamma", gamma, on: t)
-        case .exponential(let gamma):
-            try file.setAttribute("gamma", gamma, on: t)
-        case .cosine(let minimum):
-            try file.setAttribute("min_learning_rate", minimum, on: t)
+        try file.createGroup(t)
+        let record = TrainingRecord(
+            configuration: configuration ?? TrainingConfiguration(), state: state,
+            dataset: dataset, log: log, checkpointEvery: checkpointEvery, keep: keep)
+        for attribute in TrainingAttribute.all where configuration != nil || attribute.storedWithModel {
+            switch attribute.value(record) {
+            case .int(let x): try file.setAttribute(attribute.name, x, on: t)
+            case .double(let x): try file.setAttribute(attribute.name, x, on: t)
+            case .string(let x): try file.setAttribute(attribute.name, x, on: t)
+            case nil: break
+            }
         }
-        try file.setAttribute("warmup_steps", c.warmupSteps, on: t)
-        try file.setAttribute("schedule_steps", c.scheduleSteps ?? -1, on: t)
-        try file.setAttribute("l2", c.l2, on: t)
-        try file.setAttribute("clip_grad_norm", c.clipGradientNorm ?? 0, on: t)
-        try file.setAttribute("validation_split", c.validationSplit, on: t)
-        try file.setAttribute("early_stopping", c.earlyStoppingPatience ?? 0, on: t)
-        try file.setAttribute("batch_size", c.batchSize, on: t)
-        try file.setAttribute("micro_batch", c.microBatch ?? TrainingConfiguration.defaultMicroBatch(batchSize: c.batchSize), on: t)
-        try file.setAttribute("epochs", c.epochs, on: t)
-        try file.setAttribute("max_steps", c.maxSteps ?? -1, on: t)
-        // The seed is stored as text: it is a UInt64 and HDF5 attributes here are Int64.
-        try file.setAttribute("seed", String(c.seed), on: t)
-        try file.setAttribute("shuffle", c.shuffle ? 1 : 0, on: t)
-        try file.setAttribute("initialization", c.initialization.rawValue, on: t)
-        try file.setAttribute("workers", c.workers, on: t)
-        if let dataset { try file.setAttribute("dataset", dataset, on: t) }
-        if let log { try file.setAttribute("log", log, on: t) }
-        try file.setAttribute("checkpoint_every", checkpointEvery ?? 0, on: t)
-        try file.setAttribute("keep", keep, on: t)
-        // The position within the run.
-        try file.setAttribute("epochs_done", state.epochsDone, on: t)
-        try file.setAttribute("step_in_epoch", state.stepInEpoch, on: t)
-        try file.setAttribute("epoch_loss_sum", state.epochLossSum, on: t)
-        try file.setAttribute("epoch_correct", state.epochCorrect, on: t)
-        try file.setAttribute("epoch_examples", state.epochExamples, on: t)
-        try file.setAttribute("epoch_seconds", state.epochSeconds, on: t)
+        guard configuration != nil else { return }
         try file.write(state.epochOrder, shape: [state.epochOrder.count], to: "training/epoch_order")
-        // Early stopping's memory: the best validation loss, the epochs since, and its parameters.
-        try file.setAttribute("best_validation_loss", state.bestValidationLoss ?? .nan, on: t)
-        try file.setAttribute("epochs_since_best", state.epochsSinceBest, on: t)
-        try file.setAttribute("stopped_early", state.stoppedEarly ? 1 : 0, on: t)
         if !state.bestParameters.isEmpty {
             try writeLayers(state.bestParameters[...], under: "training/best", to: file)
         }

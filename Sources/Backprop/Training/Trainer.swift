@@ -174,11 +174,15 @@ public final class Trainer {
                 } else {
                     try onEvent(.stepEnded(progress(epoch: epoch, epochs: epochs, learningRate: rate)))
                 }
-                if shouldStop() { return history }
+                if shouldStop() {
+                    try onEvent(.finished)
+                    return history
+                }
                 if epochDone { break }
             }
         }
         restoreBestParameters()
+        try onEvent(.finished)
         return history
     }
 

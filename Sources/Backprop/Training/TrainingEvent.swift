@@ -26,4 +26,11 @@ public enum TrainingEvent: Sendable {
     case epochEnded(EpochRecord)
     /// Early stopping ended the run after `epoch`; the parameters of `bestEpoch` are restored.
     case stoppedEarly(epoch: Int, bestEpoch: Int)
+    /// `fit` is about to return: the run is over (`trainer.isFinished`), or
+    /// `shouldStop` asked it to stop. The last event of every `fit` that does
+    /// not throw, sent even when there was nothing left to train. The state is
+    /// final (with early stopping, the best parameters are restored by now), so
+    /// this is where a run's last checkpoint is taken: `Checkpointer` writes one
+    /// here unless it has just written this very state.
+    case finished
 }

@@ -34,6 +34,8 @@ final class ProgressReporter {
             drewBar = true
         case .stoppedEarly(let epoch, let bestEpoch):
             stoppedEarly(epoch: epoch, bestEpoch: bestEpoch)
+        case .finished:
+            break
         case .epochEnded(let record):
             if interactive {
                 // The epoch's last step reports here, not as a step: draw the full bar with the test figures.
