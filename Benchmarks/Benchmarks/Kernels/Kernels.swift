@@ -18,7 +18,7 @@ let benchmarks: @Sendable () -> Void = {
 
     let architecture = try! Architecture(layerSizes: [784, 1024, 1024, 10], hiddenActivation: .relu, loss: .softmaxCrossEntropy)
     let rows = 64
-    BLASThreads.useCallingThreadOnly()
+    KernelProbe.useCallingThreadOnly()
 
     // sgemm, one benchmark per product of one micro-shard (row-major, B = 64 rows):
     //   forward  z[l] = a[l-1] · W[l]ᵀ           m = B,      n = n[l],   k = n[l-1]
@@ -83,15 +83,6 @@ let benchmarks: @Sendable () -> Void = {
         blackHole(buffers.delta[0])
     } setup: { KernelBuffers(rows: rows, width: outputs, probabilities: true) }
 
-    // The same ReLU through the public generic entry point, as any other module
-    // reaches it: unspecialised, every operation through the BLASScalar witness table.
-    Benchmark("relu forward, public generic entry point: 64 × 1024") { benchmark, buffers in
-        for _ in benchmark.scaledIterations {
-            Activation.relu.forward(z: buffers.z, a: buffers.a, rows: rows, width: hidden)
-        }
-        blackHole(buffers.a[0])
-    } setup: { KernelBuffers(rows: rows, width: hidden) }
-
     // The tree reduction of one step of 784-1024-1024-10 at m = 512: 8 slots of
     // micro-batch 64, summed over every parameter, by 1 and by 2 workers.
     let parameterCount = ParameterLayout(architecture).count
@@ -130,9 +121,7 @@ final class GemmOperands: @unchecked Sendable {
 
     /// C = op(A) · op(B), row-major with tight leading dimensions, as `Network` calls it.
     func multiply(_ transA: MatrixTranspose, _ transB: MatrixTranspose, m: Int, n: Int, k: Int) {
-        Float.gemm(transA, transB, m: m, n: n, k: k,
-                   alpha: 1, a: a, lda: transA == .none ? k : m, b: b, ldb: transB == .none ? n : k,
-                   beta: 0, c: c, ldc: n)
+        KernelProbe.gemm(transA, transB, m: m, n: n, k: k, a: a, b: b, c: c)
     }
 }
 
