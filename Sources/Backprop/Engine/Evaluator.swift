@@ -5,17 +5,13 @@
 
 /// Workers and a crew running forward passes over micro-shards.
 final class Evaluator {
-    let network: Network
-    let microBatch: Int
     private let crew: WorkerCrew
     private let forward: ForwardPass
 
     /// Runs on `workers` and `crew`, which a scheduler shares with its training passes.
-    init(network: Network, workers: [Worker], crew: WorkerCrew, microBatch: Int) {
+    init(workers: [Worker], crew: WorkerCrew, microBatch: Int) {
         precondition(workers.count == crew.size && microBatch > 0)
         precondition(workers.allSatisfy { $0.workspace.capacity >= microBatch })
-        self.network = network
-        self.microBatch = microBatch
         self.crew = crew
         forward = ForwardPass(workers: workers, microBatch: microBatch)
     }
@@ -25,12 +21,12 @@ final class Evaluator {
         precondition(workers > 0)
         BLASThreads.useCallingThreadOnly()
         self.init(
-            network: network, workers: (0..<workers).map { _ in Worker(network: network, capacity: microBatch) },
+            workers: (0..<workers).map { _ in Worker(network: network, capacity: microBatch) },
             crew: WorkerCrew(size: workers), microBatch: microBatch)
     }
 
     /// Loss sum and hits over every example of `dataset` with `parameters`
-    /// (laid out by `network.layout`).
+    /// (laid out by the workers' `network.layout`).
     func evaluate(_ dataset: Dataset, parameters: UnsafePointer<Float>) -> StepResult {
         let order = (0..<Int32(dataset.count)).map { $0 }
         return order.withUnsafeBufferPointer { order in

@@ -27,9 +27,7 @@ public struct StepResult: Sendable {
 /// `Benchmarking` SPI so that it can time the real step.
 @_spi(Benchmarking)
 public final class Scheduler: @unchecked Sendable {
-    let network: Network
     let store: ParameterStore
-    let workerCount: Int
     /// Rows per micro-shard; fixes the summation order, so it is part of what
     /// makes two runs identical (the worker count is not).
     let microBatch: Int
@@ -48,9 +46,7 @@ public final class Scheduler: @unchecked Sendable {
         let network = Network(architecture)
         precondition(store.layout == network.layout, "the parameter store is laid out for another architecture")
         BLASThreads.useCallingThreadOnly()
-        self.network = network
         self.store = store
-        self.workerCount = workers
         self.microBatch = microBatch
         self.maxBatch = maxBatch
         let crew = WorkerCrew(size: workers)
@@ -61,7 +57,7 @@ public final class Scheduler: @unchecked Sendable {
         gradients = GradientPass(workers: workers, slots: slots, microBatch: microBatch)
         reduce = ReducePass(slots: slots, store: store, slices: slices)
         update = UpdatePass(slots: slots, store: store, slices: slices)
-        evaluator = Evaluator(network: network, workers: workers, crew: crew, microBatch: microBatch)
+        evaluator = Evaluator(workers: workers, crew: crew, microBatch: microBatch)
     }
 
     /// Optimizer step number `step` (1-based) on the examples `batch` of `dataset`.
