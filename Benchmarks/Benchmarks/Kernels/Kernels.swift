@@ -99,59 +99,47 @@ let benchmarks: @Sendable () -> Void = {
 
 /// A, B and C for one sgemm, each with room for `count` values.
 final class GemmOperands: @unchecked Sendable {
-    let a, b, c: UnsafeMutablePointer<Float>
+    let a, b, c: Slab<Float>
 
     init(count: Int) {
         var generator = RandomGenerator(seed: 1)
-        a = .allocate(capacity: count)
-        b = .allocate(capacity: count)
-        c = .allocate(capacity: count)
+        a = Slab(zeros: count)
+        b = Slab(zeros: count)
+        c = Slab(zeros: count)
         for i in 0..<count {
             a[i] = Float(generator.nextUniform(limit: 1))
             b[i] = Float(generator.nextUniform(limit: 1))
         }
-        c.initialize(repeating: 0, count: count)
-    }
-
-    deinit {
-        a.deallocate()
-        b.deallocate()
-        c.deallocate()
     }
 
     /// C = op(A) · op(B), row-major with tight leading dimensions, as `Network` calls it.
     func multiply(_ transA: MatrixTranspose, _ transB: MatrixTranspose, m: Int, n: Int, k: Int) {
-        KernelProbe.gemm(transA, transB, m: m, n: n, k: k, a: a, b: b, c: c)
+        KernelProbe.gemm(transA, transB, m: m, n: n, k: k, a: a.base, b: b.base, c: c.base)
     }
 }
 
 /// z, a, delta and one-hot targets y for `rows` rows of `width` values.
 final class KernelBuffers: @unchecked Sendable {
-    let z, a, delta, y: UnsafeMutablePointer<Float>
-    let count: Int
+    let zSlab, aSlab, deltaSlab, ySlab: Slab<Float>
+    var z: UnsafeMutablePointer<Float> { zSlab.base }
+    var a: UnsafeMutablePointer<Float> { aSlab.base }
+    var delta: UnsafeMutablePointer<Float> { deltaSlab.base }
+    var y: UnsafeMutablePointer<Float> { ySlab.base }
 
     /// - Parameter probabilities: make a the softmax of z (for the output layer), not ReLU(z).
     init(rows: Int, width: Int, probabilities: Bool = false) {
-        count = rows * width
+        let count = rows * width
         var generator = RandomGenerator(seed: 2)
-        z = .allocate(capacity: count)
-        a = .allocate(capacity: count)
-        delta = .allocate(capacity: count)
-        y = .allocate(capacity: count)
+        zSlab = Slab(zeros: count)
+        aSlab = Slab(zeros: count)
+        deltaSlab = Slab(zeros: count)
+        ySlab = Slab(zeros: count)
         for i in 0..<count {
-            z[i] = Float(generator.nextUniform(limit: 3))  // half negative, as ReLU sees it
-            a[i] = max(z[i], 0)
-            delta[i] = Float(generator.nextUniform(limit: 1))
+            zSlab[i] = Float(generator.nextUniform(limit: 3))  // half negative, as ReLU sees it
+            aSlab[i] = max(zSlab[i], 0)
+            deltaSlab[i] = Float(generator.nextUniform(limit: 1))
         }
-        y.initialize(repeating: 0, count: count)
-        for r in 0..<rows { y[r * width + generator.nextIndex(below: width)] = 1 }
-        if probabilities { KernelProbe.forward(.softmax, z: z, a: a, rows: rows, width: width) }
-    }
-
-    deinit {
-        z.deallocate()
-        a.deallocate()
-        delta.deallocate()
-        y.deallocate()
+        for r in 0..<rows { ySlab[r * width + generator.nextIndex(below: width)] = 1 }
+        if probabilities { KernelProbe.forward(.softmax, z: zSlab.base, a: aSlab.base, rows: rows, width: width) }
     }
 }

@@ -35,7 +35,7 @@ let benchmarks: @Sendable () -> Void = {
 final class StepFixture: @unchecked Sendable {
     let scheduler: Scheduler
     let data: Dataset
-    let order: UnsafeMutableBufferPointer<Int32>
+    let order: Slab<Int32>
     let batch: Int
     var cursor = 0
     var step = 0
@@ -48,16 +48,13 @@ final class StepFixture: @unchecked Sendable {
         scheduler = Scheduler(architecture: architecture, store: store, workers: workers, microBatch: microBatch, maxBatch: batch)
         data = Dataset.synthetic(for: architecture, count: 16 * batch, seed: 1)
         var generator = RandomGenerator(seed: 1, stream: 7)
-        order = .allocate(capacity: data.count)
-        _ = order.initialize(from: generator.permutation(count: data.count))
+        order = Slab(copying: generator.permutation(count: data.count))
         self.batch = batch
     }
 
-    deinit { order.deallocate() }
-
     /// One optimizer step on the next `batch` rows of the order.
     func run() throws -> StepResult {
-        let rows = UnsafeBufferPointer(rebasing: order[cursor..<(cursor + batch)])
+        let rows = UnsafeBufferPointer(order.view(cursor..<(cursor + batch)))
         cursor = (cursor + batch) % order.count
         step += 1
         return try scheduler.trainStep(data, batch: rows, step: step, learningRate: 0.001)
