@@ -1,15 +1,16 @@
 // The one place where work is fanned out across cores.
 //
-// A scheduler owns a crew: W − 1 long-lived work items on Dispatch queues,
-// each parked on its own semaphore, plus the calling thread. A fan-out
-// signals the helpers it needs, runs part 0 itself, and waits for the others.
+// A scheduler owns a crew (its evaluator runs on the same one): W − 1
+// long-lived work items on Dispatch queues, each parked on its own semaphore,
+// plus the calling thread. A fan-out signals the helpers it needs, runs part 0
+// itself, and waits for the others. The helpers leave when the crew is released.
 // Nothing is allocated per fan-out: DispatchQueue.concurrentPerform copies its
 // closure into a heap block on every call (4 mallocs, measured), and even
 // dispatch_apply_f allocates continuations once its threads really run in
 // parallel (1 malloc a call, measured); semaphores made once allocate nothing.
 //
 // A task is an object with a `run(part:)` method rather than a closure, for the
-// same reason. Every caller hands each part disjoint outputs (a worker's own
+// same reason; the step's tasks are in Passes.swift. Every caller hands each part disjoint outputs (a worker's own
 // workspace, a micro-shard's own gradient slot, a slice of the parameters),
 // which is what makes the shared state safe without locks; the semaphores
 // order each part's writes before the caller's reads.
