@@ -65,6 +65,28 @@ func referenceRMSprop(α: Double, ρ: Double, ε: Double) -> (θ: [Double], v: [
     return (θ, v)
 }
 
+/// One update of `optimizer` on θ over `range`, its state being `stateCount`
+/// buffers of θ.count values back to back in `state`, as the parameter store lays them out.
+func update(
+    _ optimizer: any Optimizer, θ: inout [Float], gradient g: [Float], state: inout [Float],
+    isWeight: [Float], range: Range<Int>, learningRate: Float, step: Int
+) {
+    let n = θ.count
+    θ.withUnsafeMutableBufferPointer { θ in
+        state.withUnsafeMutableBufferPointer { state in
+            g.withUnsafeBufferPointer { g in
+                isWeight.withUnsafeBufferPointer { isWeight in
+                    let buffers = (0..<optimizer.stateCount).map { state.baseAddress! + $0 * n }
+                    let slice = UpdateSlice(
+                        parameters: θ.baseAddress!, gradient: g.baseAddress!, state: buffers,
+                        isWeight: isWeight.baseAddress!, range: range)
+                    optimizer.rule.update(slice, learningRate: learningRate, step: step)
+                }
+            }
+        }
+    }
+}
+
 /// Runs `optimizer` for the tiny problem's three steps (t = 1, 2, 3) through
 /// `update`, in Float, returning the parameters and the state buffers.
 func runTinyProblem(_ optimizer: some Optimizer, learningRate: Float) -> (θ: [Float], state: [Float]) {
@@ -73,14 +95,8 @@ func runTinyProblem(_ optimizer: some Optimizer, learningRate: Float) -> (θ: [F
     var state = [Float](repeating: 0, count: max(1, optimizer.stateCount * n))
     let isWeight = TinyProblem.isWeight.map(Float.init)
     for (index, gradient) in TinyProblem.gradients.enumerated() {
-        let g = gradient.map(Float.init)
-        θ.withUnsafeMutableBufferPointer { θ in
-            state.withUnsafeMutableBufferPointer { state in
-                optimizer.update(
-                    parameters: θ.baseAddress!, gradient: g, state: state.baseAddress!, stateStride: n,
-                    isWeight: isWeight, range: 0..<n, learningRate: learningRate, step: index + 1)
-            }
-        }
+        update(optimizer, θ: &θ, gradient: gradient.map(Float.init), state: &state,
+               isWeight: isWeight, range: 0..<n, learningRate: learningRate, step: index + 1)
     }
     return (θ, state)
 }
@@ -193,12 +209,7 @@ func parametersWithBiases(_ architecture: Architecture, seed: UInt64) -> [Float]
         let adam = Adam()
         var θ = TinyProblem.θ0.map(Float.init), state = [Float](repeating: 0, count: 10)
         let g = TinyProblem.gradients[0].map(Float.init), isWeight = TinyProblem.isWeight.map(Float.init)
-        θ.withUnsafeMutableBufferPointer { θ in
-            state.withUnsafeMutableBufferPointer { state in
-                adam.update(parameters: θ.baseAddress!, gradient: g, state: state.baseAddress!, stateStride: 5,
-                            isWeight: isWeight, range: 0..<5, learningRate: 0.01, step: 1)
-            }
-        }
+        update(adam, θ: &θ, gradient: g, state: &state, isWeight: isWeight, range: 0..<5, learningRate: 0.01, step: 1)
         // m̂ = g and v̂ = g² at t = 1, so the step is α g / (|g| + ε): without the
         // correction it would be α · 0.1 / √0.001 ≈ 3.2 α.
         for i in 0..<5 {
@@ -241,12 +252,7 @@ func parametersWithBiases(_ architecture: Architecture, seed: UInt64) -> [Float]
         var θ = [Float](repeating: sentinel, count: n)
         var state = [Float](repeating: sentinel, count: max(1, optimizer.stateCount * n))
         let g = [Float](repeating: 0.5, count: n), isWeight = [Float](repeating: 1, count: n)
-        θ.withUnsafeMutableBufferPointer { θ in
-            state.withUnsafeMutableBufferPointer { state in
-                optimizer.update(parameters: θ.baseAddress!, gradient: g, state: state.baseAddress!, stateStride: n,
-                                 isWeight: isWeight, range: 1..<3, learningRate: 0.1, step: 1)
-            }
-        }
+        update(optimizer, θ: &θ, gradient: g, state: &state, isWeight: isWeight, range: 1..<3, learningRate: 0.1, step: 1)
         #expect(θ[0] == sentinel && θ[3] == sentinel && θ[4] == sentinel, "\(name): \(θ)")
         #expect(θ[1] != sentinel && θ[2] != sentinel, "\(name) did not update its range: \(θ)")
         for buffer in 0..<optimizer.stateCount {

@@ -3,7 +3,7 @@
 
 import Foundation
 import Testing
-@testable import Backprop
+@_spi(Benchmarking) @testable import Backprop
 
 /// `count` rows whose first feature is the row's index, so every row can be
 /// recognised after a split; labels cycle through 3 classes.
@@ -227,12 +227,11 @@ func rowIndices(_ dataset: Dataset) -> [Int] {
         let data = syntheticClassification(count: 10, features: 12, classes: 3, seed: 5)
         let λ = 0.3
         let θ0 = parametersWithBiases(wide, seed: 2)
-        let network = Network(wide)
-        let store = ParameterStore(layout: network.layout, initial: θ0, optimizer: SGD(), l2: Float(λ))
-        let scheduler = Scheduler(network: network, store: store, workers: workers, microBatch: 4, maxBatch: 10)
+        let store = ParameterStore(layout: ParameterLayout(wide), initial: θ0, optimizer: SGD(), l2: Float(λ))
+        let scheduler = Scheduler(architecture: wide, store: store, workers: workers, microBatch: 4, maxBatch: 10)
         let rows: [Int32] = [3, 1, 4, 0, 9, 2, 6, 5, 8, 7]
         let result = try rows.withUnsafeBufferPointer {
-            try scheduler.trainStep(data, batch: $0, learningRate: 0.1, clipNorm: 1e-4)
+            try scheduler.trainStep(data, batch: $0, step: 1, learningRate: 0.1, clipNorm: 1e-4)
         }
         let g = referenceObjectiveGradient(wide, parameters: θ0, dataset: data, rows: rows, l2: λ)
         let norm = g.reduce(0) { $0 + $1 * $1 }.squareRoot()

@@ -18,7 +18,7 @@ let benchmarks: @Sendable () -> Void = {
 
     let architecture = try! Architecture(layerSizes: [784, 1024, 1024, 10], hiddenActivation: .relu, loss: .softmaxCrossEntropy)
     let rows = 64
-    BLASThreads.useCallingThreadOnly()
+    KernelProbe.useCallingThreadOnly()
 
     // sgemm, one benchmark per product of one micro-shard (row-major, B = 64 rows):
     //   forward  z[l] = a[l-1] · W[l]ᵀ           m = B,      n = n[l],   k = n[l-1]
@@ -83,15 +83,6 @@ let benchmarks: @Sendable () -> Void = {
         blackHole(buffers.delta[0])
     } setup: { KernelBuffers(rows: rows, width: outputs, probabilities: true) }
 
-    // The same ReLU through the public generic entry point, as any other module
-    // reaches it: unspecialised, every operation through the BLASScalar witness table.
-    Benchmark("relu forward, public generic entry point: 64 × 1024") { benchmark, buffers in
-        for _ in benchmark.scaledIterations {
-            Activation.relu.forward(z: buffers.z, a: buffers.a, rows: rows, width: hidden)
-        }
-        blackHole(buffers.a[0])
-    } setup: { KernelBuffers(rows: rows, width: hidden) }
-
     // The tree reduction of one step of 784-1024-1024-10 at m = 512: 8 slots of
     // micro-batch 64, summed over every parameter, by 1 and by 2 workers.
     let parameterCount = ParameterLayout(architecture).count
@@ -108,61 +99,47 @@ let benchmarks: @Sendable () -> Void = {
 
 /// A, B and C for one sgemm, each with room for `count` values.
 final class GemmOperands: @unchecked Sendable {
-    let a, b, c: UnsafeMutablePointer<Float>
+    let a, b, c: Slab<Float>
 
     init(count: Int) {
         var generator = RandomGenerator(seed: 1)
-        a = .allocate(capacity: count)
-        b = .allocate(capacity: count)
-        c = .allocate(capacity: count)
+        a = Slab(zeros: count)
+        b = Slab(zeros: count)
+        c = Slab(zeros: count)
         for i in 0..<count {
             a[i] = Float(generator.nextUniform(limit: 1))
             b[i] = Float(generator.nextUniform(limit: 1))
         }
-        c.initialize(repeating: 0, count: count)
-    }
-
-    deinit {
-        a.deallocate()
-        b.deallocate()
-        c.deallocate()
     }
 
     /// C = op(A) · op(B), row-major with tight leading dimensions, as `Network` calls it.
     func multiply(_ transA: MatrixTranspose, _ transB: MatrixTranspose, m: Int, n: Int, k: Int) {
-        Float.gemm(transA, transB, m: m, n: n, k: k,
-                   alpha: 1, a: a, lda: transA == .none ? k : m, b: b, ldb: transB == .none ? n : k,
-                   beta: 0, c: c, ldc: n)
+        KernelProbe.gemm(transA, transB, m: m, n: n, k: k, a: a.base, b: b.base, c: c.base)
     }
 }
 
 /// z, a, delta and one-hot targets y for `rows` rows of `width` values.
 final class KernelBuffers: @unchecked Sendable {
-    let z, a, delta, y: UnsafeMutablePointer<Float>
-    let count: Int
+    let zSlab, aSlab, deltaSlab, ySlab: Slab<Float>
+    var z: UnsafeMutablePointer<Float> { zSlab.base }
+    var a: UnsafeMutablePointer<Float> { aSlab.base }
+    var delta: UnsafeMutablePointer<Float> { deltaSlab.base }
+    var y: UnsafeMutablePointer<Float> { ySlab.base }
 
     /// - Parameter probabilities: make a the softmax of z (for the output layer), not ReLU(z).
     init(rows: Int, width: Int, probabilities: Bool = false) {
-        count = rows * width
+        let count = rows * width
         var generator = RandomGenerator(seed: 2)
-        z = .allocate(capacity: count)
-        a = .allocate(capacity: count)
-        delta = .allocate(capacity: count)
-        y = .allocate(capacity: count)
+        zSlab = Slab(zeros: count)
+        aSlab = Slab(zeros: count)
+        deltaSlab = Slab(zeros: count)
+        ySlab = Slab(zeros: count)
         for i in 0..<count {
-            z[i] = Float(generator.nextUniform(limit: 3))  // half negative, as ReLU sees it
-            a[i] = max(z[i], 0)
-            delta[i] = Float(generator.nextUniform(limit: 1))
+            zSlab[i] = Float(generator.nextUniform(limit: 3))  // half negative, as ReLU sees it
+            aSlab[i] = max(zSlab[i], 0)
+            deltaSlab[i] = Float(generator.nextUniform(limit: 1))
         }
-        y.initialize(repeating: 0, count: count)
-        for r in 0..<rows { y[r * width + generator.nextIndex(below: width)] = 1 }
-        if probabilities { KernelProbe.forward(.softmax, z: z, a: a, rows: rows, width: width) }
-    }
-
-    deinit {
-        z.deallocate()
-        a.deallocate()
-        delta.deallocate()
-        y.deallocate()
+        for r in 0..<rows { ySlab[r * width + generator.nextIndex(below: width)] = 1 }
+        if probabilities { KernelProbe.forward(.softmax, z: zSlab.base, a: aSlab.base, rows: rows, width: width) }
     }
 }

@@ -1,4 +1,5 @@
-// Whole training steps, `Scheduler.trainStep` as the trainer calls it: gather
+// Whole training steps, `Scheduler.trainStep` as the trainer calls it (reached
+// through the `Benchmarking` SPI, as the scheduler is internal): gather
 // the minibatch's rows, forward and backward every micro-shard on the workers,
 // tree-reduce the gradient slots, apply SGD with momentum. One iteration is one
 // step, so samples/s = m × throughput. mallocCountTotal counts every malloc in
@@ -6,7 +7,7 @@
 // state training allocates nothing" means.
 
 import Benchmark
-import Backprop
+@_spi(Benchmarking) import Backprop
 
 let benchmarks: @Sendable () -> Void = {
     Benchmark.defaultConfiguration = .init(
@@ -34,30 +35,28 @@ let benchmarks: @Sendable () -> Void = {
 final class StepFixture: @unchecked Sendable {
     let scheduler: Scheduler
     let data: Dataset
-    let order: UnsafeMutableBufferPointer<Int32>
+    let order: Slab<Int32>
     let batch: Int
     var cursor = 0
+    var step = 0
 
     init(widths: [Int], batch: Int, workers: Int, microBatch: Int) throws {
         let architecture = try Architecture(layerSizes: widths, hiddenActivation: .relu, loss: .softmaxCrossEntropy)
-        let network = Network(architecture)
         let store = ParameterStore(
-            layout: network.layout, initial: Initialization.auto.parameters(for: architecture, seed: 1),
+            layout: ParameterLayout(architecture), initial: Initialization.auto.parameters(for: architecture, seed: 1),
             optimizer: SGD(momentum: 0.9), l2: 0)
-        scheduler = Scheduler(network: network, store: store, workers: workers, microBatch: microBatch, maxBatch: batch)
+        scheduler = Scheduler(architecture: architecture, store: store, workers: workers, microBatch: microBatch, maxBatch: batch)
         data = Dataset.synthetic(for: architecture, count: 16 * batch, seed: 1)
         var generator = RandomGenerator(seed: 1, stream: 7)
-        order = .allocate(capacity: data.count)
-        _ = order.initialize(from: generator.permutation(count: data.count))
+        order = Slab(copying: generator.permutation(count: data.count))
         self.batch = batch
     }
 
-    deinit { order.deallocate() }
-
     /// One optimizer step on the next `batch` rows of the order.
     func run() throws -> StepResult {
-        let rows = UnsafeBufferPointer(rebasing: order[cursor..<(cursor + batch)])
+        let rows = UnsafeBufferPointer(order.view(cursor..<(cursor + batch)))
         cursor = (cursor + batch) % order.count
-        return try scheduler.trainStep(data, batch: rows, learningRate: 0.001)
+        step += 1
+        return try scheduler.trainStep(data, batch: rows, step: step, learningRate: 0.001)
     }
 }

@@ -31,8 +31,6 @@ public final class ReductionKernel: ParallelTask, @unchecked Sendable {
         }
     }
 
-    deinit { crew.dismiss() }
-
     /// slot 0 = Σ slots in tree order, over every parameter.
     public func treeSum() {
         crew.run(workers, self)

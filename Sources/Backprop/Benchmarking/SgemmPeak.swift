@@ -5,17 +5,17 @@
 
 import Dispatch
 
-public enum SgemmPeak {
+/// For `backprop bench`; `package`, not API.
+package enum SgemmPeak {
     /// The best GFLOP/s of C = A·B (n × n, single precision) over `repeats` timings,
     /// summed over `threads` threads that each multiply their own matrices at once.
     ///
     /// The best, not the median: a ceiling is what the machine can do, and on a
     /// shared machine a neighbour only ever makes a timing slower.
-    public static func measure(size n: Int = 1024, threads: Int = 1, repeats: Int = 7) -> Double {
+    package static func measure(size n: Int = 1024, threads: Int = 1, repeats: Int = 7) -> Double {
         precondition(n > 0 && threads > 0 && repeats > 0)
         BLASThreads.useCallingThreadOnly()
         let operands = (0..<threads).map { t in Operands(size: n, seed: UInt64(t)) }
-        defer { operands.forEach { $0.deallocate() } }
         let multiplyAll = { parallelFor(threads) { operands[$0].multiply() } }
         multiplyAll()  // warm-up: page in the operands, let OpenBLAS set up its buffers
         var rates: [Double] = []
@@ -29,31 +29,24 @@ public enum SgemmPeak {
     }
 
     /// One thread's A, B and C.
-    private struct Operands: @unchecked Sendable {
+    private struct Operands: Sendable {
         let n: Int
-        let a, b, c: UnsafeMutablePointer<Float>
+        let a, b, c: Slab<Float>
 
         init(size n: Int, seed: UInt64) {
             self.n = n
             var generator = RandomGenerator(seed: seed, stream: RandomStream.syntheticData)
-            a = .allocate(capacity: n * n)
-            b = .allocate(capacity: n * n)
-            c = .allocate(capacity: n * n)
+            a = Slab(zeros: n * n)
+            b = Slab(zeros: n * n)
+            c = Slab(zeros: n * n)
             for i in 0..<n * n {
                 a[i] = Float(generator.nextUniform(limit: 1))
                 b[i] = Float(generator.nextUniform(limit: 1))
             }
-            c.initialize(repeating: 0, count: n * n)
         }
 
         func multiply() {
-            Float.gemm(.none, .none, m: n, n: n, k: n, alpha: 1, a: a, lda: n, b: b, ldb: n, beta: 0, c: c, ldc: n)
-        }
-
-        func deallocate() {
-            a.deallocate()
-            b.deallocate()
-            c.deallocate()
+            Float.gemm(.none, .none, m: n, n: n, k: n, alpha: 1, a: a.base, lda: n, b: b.base, ldb: n, beta: 0, c: c.base, ldc: n)
         }
     }
 }

@@ -18,6 +18,7 @@ package final class ThroughputProbe {
     /// A shuffled visiting order, so each step gathers scattered rows as training does.
     private let order: [Int32]
     private var cursor = 0
+    private var stepsTaken = 0
 
     /// Examples in the synthetic dataset: enough that a step's rows are not all in cache.
     static let minimumExamples = 8192
@@ -28,12 +29,11 @@ package final class ThroughputProbe {
         self.workers = workers
         self.batchSize = batchSize
         self.microBatch = min(microBatch, batchSize)
-        let network = Network(architecture)
         let store = ParameterStore(
-            layout: network.layout, initial: Initialization.auto.parameters(for: architecture, seed: seed),
+            layout: ParameterLayout(architecture), initial: Initialization.auto.parameters(for: architecture, seed: seed),
             optimizer: SGD(momentum: 0.9), l2: 0)
         scheduler = Scheduler(
-            network: network, store: store, workers: workers, microBatch: self.microBatch, maxBatch: batchSize)
+            architecture: architecture, store: store, workers: workers, microBatch: self.microBatch, maxBatch: batchSize)
         // A whole number of batches, so every step takes `batchSize` rows without wrapping.
         let batches = (Self.minimumExamples + batchSize - 1) / batchSize
         data = Dataset.synthetic(for: architecture, count: batches * batchSize, seed: seed)
@@ -51,7 +51,8 @@ package final class ThroughputProbe {
         try order.withUnsafeBufferPointer { order in
             for _ in 0..<steps {
                 let batch = UnsafeBufferPointer(rebasing: order[cursor..<(cursor + batchSize)])
-                _ = try scheduler.trainStep(data, batch: batch, learningRate: 0.001)
+                stepsTaken += 1
+                _ = try scheduler.trainStep(data, batch: batch, step: stepsTaken, learningRate: 0.001)
                 cursor = (cursor + batchSize) % order.count
             }
         }

@@ -10,16 +10,10 @@
 
 import Foundation
 
-public enum BLASKernels {
-    /// OpenBLAS's kernel sets for x86-64, slowest first within each vendor's
-    /// line; a kernel set is only replaced by one further along.
-    static let intelOrder = ["Prescott", "Core2", "Penryn", "Dunnington", "Nehalem", "Atom", "Sandybridge",
-                             "Haswell", "SkylakeX", "Cooperlake", "SapphireRapids"]
-    static let amdOrder = ["Opteron", "Opteron_SSE3", "Barcelona", "Bobcat", "Bulldozer", "Piledriver",
-                           "Steamroller", "Excavator", "Zen"]
-
+/// For the `backprop` command's kernel selection; `package`, not API.
+package enum BLASKernels {
     /// The kernel set a CPU with these /proc/cpuinfo `flags` and vendor should run.
-    public static func preferredCore(flags: Set<String>, vendor: String) -> String? {
+    package static func preferredCore(flags: Set<String>, vendor: String) -> String? {
         let avx512 = ["avx512f", "avx512bw", "avx512vl", "avx512dq", "avx512cd"].allSatisfy(flags.contains)
         let avx2 = ["avx2", "fma"].allSatisfy(flags.contains)
         if avx512 { return "SkylakeX" }
@@ -40,12 +34,12 @@ public enum BLASKernels {
     }
 
     /// Whether kernels `preferred` should replace the `current` ones.
-    public static func shouldReplace(current: String, with preferred: String) -> Bool {
+    package static func shouldReplace(current: String, with preferred: String) -> Bool {
         level(of: preferred) > level(of: current)
     }
 
     /// The flags and vendor of the first CPU in /proc/cpuinfo.
-    public static func cpuFeatures(cpuinfo path: String = "/proc/cpuinfo") -> (flags: Set<String>, vendor: String) {
+    package static func cpuFeatures(cpuinfo path: String = "/proc/cpuinfo") -> (flags: Set<String>, vendor: String) {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return ([], "") }
         var flags = Set<String>(), vendor = ""
         for line in text.split(separator: "\n") {
@@ -61,7 +55,7 @@ public enum BLASKernels {
     /// Checks the loaded sgemm against a plain triple loop in double precision
     /// on awkward shapes (odd sizes, every transpose), so kernels that compute
     /// wrong results on this CPU are never used for training.
-    public static func selfTest() -> Bool {
+    package static func selfTest() -> Bool {
         var generator = RandomGenerator(seed: 17, stream: 3)
         for (m, n, k) in [(37, 53, 29), (64, 96, 128), (1, 130, 7), (131, 3, 67)] {
             for (ta, tb) in [(MatrixTranspose.none, MatrixTranspose.none), (.none, .transposed), (.transposed, .none), (.transposed, .transposed)] {

@@ -7,20 +7,21 @@
 import CBLAS
 import Foundation
 
-public enum BLASThreads {
+/// For the engine and the `backprop` command; `package`, not API.
+package enum BLASThreads {
     /// Makes every BLAS call run on the calling thread only.
-    public static func useCallingThreadOnly() {
+    package static func useCallingThreadOnly() {
         openblas_set_num_threads(1)
     }
 
     /// The kernel set OpenBLAS picked for this CPU (e.g. "Zen", "SkylakeX", "Haswell").
-    public static var coreName: String {
+    package static var coreName: String {
         guard let name = openblas_get_corename() else { return "unknown" }
         return String(cString: name)
     }
 
     /// OpenBLAS's build configuration line.
-    public static var configuration: String {
+    package static var configuration: String {
         guard let config = openblas_get_config() else { return "unknown" }
         return String(cString: config).trimmingCharacters(in: .whitespaces)
     }

@@ -12,21 +12,18 @@ final class GradientSlots: @unchecked Sendable {
     /// Slot stride in elements, padded to a whole number of cache lines so that
     /// two workers writing neighbouring slots never share a line.
     let stride: Int
-    private let slab: UnsafeMutableBufferPointer<Float>
+    private let slab: Slab<Float>
 
     init(count: Int, parameterCount: Int) {
         precondition(count > 0 && parameterCount > 0)
         self.count = count
         self.parameterCount = parameterCount
         self.stride = (parameterCount + 15) / 16 * 16
-        slab = .allocate(capacity: count * stride)
-        slab.initialize(repeating: 0)
+        slab = Slab(zeros: count * stride)
     }
-
-    deinit { slab.deallocate() }
 
     subscript(slot: Int) -> UnsafeMutablePointer<Float> {
         precondition(slot >= 0 && slot < count)
-        return slab.baseAddress! + slot * stride
+        return slab.base + slot * stride
     }
 }

@@ -1,65 +1,68 @@
-// Owns the weights and the optimizer state, and applies an update from the
-// reduced gradient sum. Workers call `update` on disjoint ranges at once, so
-// the update is as parallel as the reduction before it.
+// Owns the parameters θ and the optimizer state, and turns the reduced gradient
+// sum into an update. Workers call `prepareGradient` and then `apply` on
+// disjoint ranges at once, so the update is as parallel as the reduction before
+// it. The store does not count steps: the trainer owns the step number and
+// passes it in (Adam's bias correction needs it).
 
 /// The flat parameter buffer (laid out by `ParameterLayout`) and its optimizer.
+///
+/// Internal to the engine; opened to the benchmark package through the
+/// `Benchmarking` SPI so that it can time the real step.
+@_spi(Benchmarking)
 public final class ParameterStore: @unchecked Sendable {
-    public let layout: ParameterLayout
-    public let optimizer: any Optimizer
+    let layout: ParameterLayout
+    let optimizer: any Optimizer
     /// L2 strength λ: J gains (λ / 2m) Σ‖W‖², biases excluded.
-    public let l2: Float
-    /// Updates applied so far.
-    public private(set) var step = 0
+    let l2: Float
 
-    let parameters: UnsafeMutableBufferPointer<Float>
-    private let state: UnsafeMutableBufferPointer<Float>
-    let stateStride: Int
+    private let rule: any UpdateRule
+    private let parameters: Slab<Float>
+    /// The optimizer's state, `optimizer.stateCount` buffers laid out like θ, back to back.
+    private let state: Slab<Float>
+    /// The start of each state buffer, in `stateNames` order, made once for `UpdateSlice`.
+    private let stateBuffers: [UnsafeMutablePointer<Float>]
     /// For each index: 1 where the parameter is a weight (regularised), 0 for a bias.
     /// Precomputed so the update loop has no branches on the layout.
-    private let regularised: UnsafeMutableBufferPointer<Float>
+    private let isWeight: Slab<Float>
 
+    @_spi(Benchmarking)
     public init(layout: ParameterLayout, initial: [Float], optimizer: any Optimizer, l2: Float) {
         precondition(initial.count == layout.count, "parameter count does not match the layout")
         self.layout = layout
         self.optimizer = optimizer
         self.l2 = l2
-        parameters = .allocate(capacity: layout.count)
-        _ = parameters.initialize(from: initial)
-        stateStride = layout.count
-        state = .allocate(capacity: max(1, optimizer.stateCount * layout.count))
-        state.initialize(repeating: 0)
-        regularised = .allocate(capacity: layout.count)
-        regularised.initialize(repeating: 0)
+        rule = optimizer.rule
+        parameters = Slab(copying: initial)
+        let state = Slab<Float>(zeros: optimizer.stateCount * layout.count)
+        self.state = state
+        stateBuffers = (0..<optimizer.stateCount).map { state.view(($0 * layout.count)..<(($0 + 1) * layout.count)).baseAddress! }
+        isWeight = Slab(zeros: layout.count)
         for range in layout.weightRanges {
-            for i in range { regularised[i] = 1 }
+            for i in range { isWeight[i] = 1 }
         }
     }
 
-    deinit {
-        parameters.deallocate()
-        state.deallocate()
-        regularised.deallocate()
-    }
-
     /// A copy of the current parameters.
-    public var values: [Float] { Array(parameters) }
+    var values: [Float] { parameters.copy() }
 
-    /// The optimizer's state, `optimizer.stateCount` buffers back to back.
-    public var optimizerState: [Float] { Array(state.prefix(optimizer.stateCount * layout.count)) }
+    /// A copy of the optimizer's state, `optimizer.stateCount` buffers back to back.
+    var optimizerState: [Float] { state.copy() }
 
-    /// Replaces the parameters, the optimizer state and the step count (for resuming).
-    public func restore(parameters values: [Float], optimizerState: [Float], step: Int) {
-        precondition(values.count == layout.count && optimizerState.count == optimizer.stateCount * layout.count)
-        _ = UnsafeMutableBufferPointer(rebasing: parameters[...]).update(from: values)
-        _ = UnsafeMutableBufferPointer(rebasing: state[0..<optimizerState.count]).update(from: optimizerState)
-        self.step = step
+    /// Replaces the parameters and the optimizer state (for resuming).
+    func restore(parameters values: [Float], optimizerState: [Float]) {
+        precondition(values.count == layout.count && optimizerState.count == state.count)
+        parameters.update(from: values)
+        state.update(from: optimizerState)
     }
 
     /// Replaces the parameters only, keeping the optimizer state (restoring the best weights).
-    public func restore(parameters values: [Float]) {
+    func restore(parameters values: [Float]) {
         precondition(values.count == layout.count)
-        _ = UnsafeMutableBufferPointer(rebasing: parameters[...]).update(from: values)
+        parameters.update(from: values)
     }
+
+    /// Read-only access to the parameters for a forward pass.
+    var pointer: UnsafePointer<Float> { UnsafePointer(parameters.base) }
 
     /// Turns the gradient sum over a minibatch of `batchSize` examples into
     /// ∂J/∂θ = (1/m)(Σ_i ∂L_i/∂θ + λ W) in place over `range`, and writes the
@@ -74,7 +77,7 @@ public final class ParameterStore: @unchecked Sendable {
         blockSize: Int, blockSquares: UnsafeMutablePointer<Double>
     ) {
         precondition(range.lowerBound % blockSize == 0, "a gradient slice must start on a block boundary")
-        let inverseM = 1 / Float(m), λ = l2, θ = parameters.baseAddress!, mask = regularised.baseAddress!
+        let inverseM = 1 / Float(m), λ = l2, θ = parameters.base, mask = isWeight.base
         var blockStart = range.lowerBound
         while blockStart < range.upperBound {
             let blockEnd = min(blockStart + blockSize, range.upperBound)
@@ -88,26 +91,21 @@ public final class ParameterStore: @unchecked Sendable {
         }
     }
 
-    /// Applies the optimizer over `range` with gradient `scale` · g (gradient
-    /// clipping), and says whether the parameters there are still finite;
-    /// call `finishStep()` once after every range is done.
-    func apply(_ g: UnsafeMutablePointer<Float>, learningRate: Float, scale: Float, range: Range<Int>) -> Bool {
+    /// Applies update number `step` (1-based) of the optimizer over `range`,
+    /// with gradient `scale` · g (gradient clipping), and says whether the
+    /// parameters there are still finite.
+    func apply(_ g: UnsafeMutablePointer<Float>, learningRate: Float, scale: Float, range: Range<Int>, step: Int) -> Bool {
         if scale != 1 {
             for i in range { g[i] *= scale }
         }
-        let θ = parameters.baseAddress!
-        optimizer.update(
-            parameters: θ, gradient: g, state: state.baseAddress!, stateStride: stateStride,
-            isWeight: regularised.baseAddress!, range: range, learningRate: learningRate, step: step + 1)
+        let θ = parameters.base
+        rule.update(
+            UpdateSlice(parameters: θ, gradient: g, state: stateBuffers, isWeight: isWeight.base, range: range),
+            learningRate: learningRate, step: step)
         // θ · 0 is 0 for every finite θ and NaN for ±∞ and NaN: one multiply-add per
         // element, with no branch in the loop.
         var probe: Float = 0
         for i in range { probe += θ[i] * 0 }
         return probe == 0
     }
-
-    func finishStep() { step += 1 }
-
-    /// Read-only access to the parameters for a forward pass.
-    var pointer: UnsafePointer<Float> { UnsafePointer(parameters.baseAddress!) }
 }

@@ -53,7 +53,7 @@ public enum Activation: Hashable, Sendable, CustomStringConvertible {
     public var outputsProbabilities: Bool { self == .sigmoid || self == .softmax }
 
     /// a = g(z) for `rows` rows of `width` values each.
-    public func forward<S: BLASScalar>(
+    func forward<S: BLASScalar>(
         z: UnsafePointer<S>, a: UnsafeMutablePointer<S>, rows: Int, width: Int
     ) {
         let count = rows * width
@@ -91,7 +91,7 @@ public enum Activation: Hashable, Sendable, CustomStringConvertible {
     /// The derivatives are written in terms of a where that is cheaper:
     /// sigmoid'(z) = a(1 − a), tanh'(z) = 1 − a², ReLU'(z) = [z > 0].
     /// For softmax, delta_k = a_k (g_k − Σ_j g_j a_j) with g = ∂L/∂a.
-    public func backward<S: BLASScalar>(
+    func backward<S: BLASScalar>(
         delta: UnsafeMutablePointer<S>, z: UnsafePointer<S>, a: UnsafePointer<S>,
         rows: Int, width: Int
     ) {

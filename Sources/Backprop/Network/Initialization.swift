@@ -10,8 +10,13 @@ public enum Initialization: String, Sendable, CaseIterable {
     case he
     case glorot
 
-    /// Fresh parameters for `architecture`, drawn from `seed`.
-    public func parameters<S: BLASScalar>(
+    /// Fresh parameters for `architecture`, drawn from `seed`, laid out by `ParameterLayout`.
+    public func parameters(for architecture: Architecture, seed: UInt64) -> [Float] {
+        parameters(for: architecture, seed: seed, as: Float.self)
+    }
+
+    /// The same draws in any BLAS scalar type (Double for the gradient checks).
+    func parameters<S: BLASScalar>(
         for architecture: Architecture, seed: UInt64, as: S.Type = S.self
     ) -> [S] {
         let layout = ParameterLayout(architecture)

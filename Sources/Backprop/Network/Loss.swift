@@ -50,7 +50,7 @@ public enum Loss: String, Hashable, Sendable, CaseIterable, CustomStringConverti
     /// The matching log-loss pairs are computed from z, which stays finite where
     /// ln a would reach −∞: softmax CE = logsumexp(z)·Σy − Σ y_k z_k, sigmoid BCE
     /// = max(z, 0) − z·y + ln(1 + e^−|z|).
-    public func sum<S: BLASScalar>(
+    func sum<S: BLASScalar>(
         a: UnsafePointer<S>, z: UnsafePointer<S>, y: UnsafePointer<S>,
         rows: Int, width: Int, outputActivation: Activation
     ) -> Double {
@@ -95,7 +95,7 @@ public enum Loss: String, Hashable, Sendable, CaseIterable, CustomStringConverti
     }
 
     /// ∂L/∂a for each example and output, written to `gradient`.
-    public func gradient<S: BLASScalar>(
+    func gradient<S: BLASScalar>(
         a: UnsafePointer<S>, y: UnsafePointer<S>, gradient: UnsafeMutablePointer<S>, count: Int
     ) {
         switch self {
@@ -114,7 +114,7 @@ public enum Loss: String, Hashable, Sendable, CaseIterable, CustomStringConverti
     }
 
     /// delta[L] = ∂L/∂a[L] ⊙ g[L]'(z[L]), or a[L] − y for the matching pairs.
-    public func outputDelta<S: BLASScalar>(
+    func outputDelta<S: BLASScalar>(
         a: UnsafePointer<S>, z: UnsafePointer<S>, y: UnsafePointer<S>,
         delta: UnsafeMutablePointer<S>, rows: Int, width: Int, outputActivation: Activation
     ) {

@@ -1,6 +1,10 @@
 // Where each layer's W and b live in the one flat parameter buffer. Gradients,
 // optimizer state and checkpoints all use the same layout, so a reduction or an
 // update is one loop over a range of indices.
+//
+// Public, unlike the rest of the engine: `Model.parameters` and
+// `TrainingState.parameters` are flat arrays in this layout, so a user reading
+// them (or a checkpoint) needs it to find W[l] and b[l].
 
 /// The offsets of W[l] (n[l] × n[l-1], row-major) and b[l] (n[l]) for every layer.
 public struct ParameterLayout: Hashable, Sendable {
@@ -12,6 +16,7 @@ public struct ParameterLayout: Hashable, Sendable {
         public let biases: Range<Int>
     }
 
+    /// Layers 1 … L of the equations, layer l at index l − 1.
     public let layers: [Layer]
     /// The total number of parameters.
     public let count: Int
@@ -31,5 +36,5 @@ public struct ParameterLayout: Hashable, Sendable {
     }
 
     /// The ranges that hold weights (regularised), in order; biases are the rest.
-    public var weightRanges: [Range<Int>] { layers.map(\.weights) }
+    var weightRanges: [Range<Int>] { layers.map(\.weights) }
 }

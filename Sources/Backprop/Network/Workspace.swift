@@ -3,34 +3,33 @@
 // a larger batch is a programming error, not a reallocation.
 
 /// Per-batch buffers for the forward and backward passes, row-major (rows × n[l]).
-public final class Workspace<S: BLASScalar>: @unchecked Sendable {
-    public let architecture: Architecture
+final class Workspace<S: BLASScalar>: @unchecked Sendable {
+    let architecture: Architecture
     /// The most rows a pass may use.
-    public let capacity: Int
+    let capacity: Int
 
-    private let slab: UnsafeMutableBufferPointer<S>
+    private let slab: Slab<S>
     /// a[0] = x: capacity × n[0].
-    public let input: UnsafeMutablePointer<S>
-    /// z[l], a[l], delta[l] for l = 1 … L (index l − 1): capacity × n[l] each.
-    public let z: [UnsafeMutablePointer<S>]
-    public let a: [UnsafeMutablePointer<S>]
-    public let delta: [UnsafeMutablePointer<S>]
+    let input: UnsafeMutablePointer<S>
+    /// z[l], a[l], delta[l] for l = 1 … L, stored at index l − 1: capacity × n[l] each.
+    let z: [UnsafeMutablePointer<S>]
+    let a: [UnsafeMutablePointer<S>]
+    let delta: [UnsafeMutablePointer<S>]
     /// y: capacity × n[L].
-    public let target: UnsafeMutablePointer<S>
+    let target: UnsafeMutablePointer<S>
 
-    public init(architecture: Architecture, capacity: Int) {
+    init(architecture: Architecture, capacity: Int) {
         precondition(capacity > 0)
         self.architecture = architecture
         self.capacity = capacity
         let widths = architecture.layerSizes
         let hidden = widths.dropFirst().reduce(0, +)
-        let total = capacity * (widths[0] + 3 * hidden + widths[widths.count - 1])
-        slab = .allocate(capacity: total)
-        slab.initialize(repeating: 0)
-        var cursor = slab.baseAddress!
+        let slab = Slab<S>(zeros: capacity * (widths[0] + 3 * hidden + widths[widths.count - 1]))
+        self.slab = slab
+        var offset = 0
         func take(_ width: Int) -> UnsafeMutablePointer<S> {
-            defer { cursor += capacity * width }
-            return cursor
+            defer { offset += capacity * width }
+            return slab.view(offset..<(offset + capacity * width)).baseAddress!
         }
         input = take(widths[0])
         var z: [UnsafeMutablePointer<S>] = [], a: [UnsafeMutablePointer<S>] = [], delta: [UnsafeMutablePointer<S>] = []
@@ -45,8 +44,6 @@ public final class Workspace<S: BLASScalar>: @unchecked Sendable {
         target = take(widths[widths.count - 1])
     }
 
-    deinit { slab.deallocate() }
-
     /// a[L], the network's output.
-    public var output: UnsafeMutablePointer<S> { a[a.count - 1] }
+    var output: UnsafeMutablePointer<S> { a[a.count - 1] }
 }

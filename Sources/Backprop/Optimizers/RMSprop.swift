@@ -4,10 +4,15 @@
 //     v ← ρ v + (1 − ρ) g²
 //     θ ← θ − α g / (√v + ε)
 
-/// RMSprop.
-public struct RMSprop: Optimizer, Equatable {
+/// RMSprop as torch.optim.RMSprop computes it, for g = ∂J/∂θ and learning
+/// rate α (state "square_average", starting at 0):
+///
+///     v ← ρ v + (1 − ρ) g²
+///     θ ← θ − α g / (√v + ε)
+public struct RMSprop: Optimizer, UpdateRule, Equatable {
     /// ρ, the decay of the squared-gradient average (PyTorch's `alpha`).
     public var rho: Float
+    /// ε, added to √v so the step stays bounded where v is near 0.
     public var epsilon: Float
 
     public init(rho: Float = 0.99, epsilon: Float = 1e-8) {
@@ -18,13 +23,9 @@ public struct RMSprop: Optimizer, Equatable {
     public var name: String { "rmsprop" }
     public var stateNames: [String] { ["square_average"] }
 
-    public func update(
-        parameters θ: UnsafeMutablePointer<Float>, gradient g: UnsafePointer<Float>,
-        state: UnsafeMutablePointer<Float>, stateStride: Int, isWeight: UnsafePointer<Float>,
-        range: Range<Int>, learningRate α: Float, step: Int
-    ) {
-        let v = state, ρ = rho, ε = epsilon
-        for i in range {
+    func update(_ slice: UpdateSlice, learningRate α: Float, step: Int) {
+        let θ = slice.parameters, g = slice.gradient, v = slice.state[0], ρ = rho, ε = epsilon
+        for i in slice.range {
             v[i] = ρ * v[i] + (1 - ρ) * g[i] * g[i]
             θ[i] -= α * g[i] / (v[i].squareRoot() + ε)
         }

@@ -3,11 +3,17 @@
 // Training runs in Float on single-precision BLAS (sgemm); the same generic code
 // runs in Double (dgemm) for the worked example and for gradient checking, so the
 // tests exercise exactly the source that trains.
+//
+// Internal on purpose: as public static members, `Float.exp`, `Float.log`, … would
+// clash with swift-numerics' (`Real`) in any module that imports both ("ambiguous
+// use of 'exp'"). `MatrixTranspose` is opened to the benchmark package only,
+// for `KernelProbe.gemm`.
 
 import CBLAS
 import Glibc
 
 /// Whether a matrix operand is used as stored or transposed (row-major storage).
+@_spi(Benchmarking)
 public enum MatrixTranspose: Sendable {
     case none
     case transposed
@@ -17,7 +23,7 @@ public enum MatrixTranspose: Sendable {
 
 /// A scalar type with a BLAS matrix product and the elementary functions the
 /// activations and losses need.
-public protocol BLASScalar: BinaryFloatingPoint, Sendable where Self.RawSignificand: FixedWidthInteger {
+protocol BLASScalar: BinaryFloatingPoint, Sendable where Self.RawSignificand: FixedWidthInteger {
     /// C = alpha · op(A) · op(B) + beta · C, row-major. op(A): m × k, op(B): k × n, C: m × n.
     static func gemm(
         _ transA: MatrixTranspose, _ transB: MatrixTranspose,
@@ -33,7 +39,7 @@ public protocol BLASScalar: BinaryFloatingPoint, Sendable where Self.RawSignific
 }
 
 extension Float: BLASScalar {
-    public static func gemm(
+    static func gemm(
         _ transA: MatrixTranspose, _ transB: MatrixTranspose,
         m: Int, n: Int, k: Int,
         alpha: Float, a: UnsafePointer<Float>, lda: Int,
@@ -44,14 +50,14 @@ extension Float: BLASScalar {
                     blasint(m), blasint(n), blasint(k),
                     alpha, a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
     }
-    public static func exp(_ x: Float) -> Float { expf(x) }
-    public static func log(_ x: Float) -> Float { logf(x) }
-    public static func log1p(_ x: Float) -> Float { log1pf(x) }
-    public static func tanh(_ x: Float) -> Float { tanhf(x) }
+    static func exp(_ x: Float) -> Float { expf(x) }
+    static func log(_ x: Float) -> Float { logf(x) }
+    static func log1p(_ x: Float) -> Float { log1pf(x) }
+    static func tanh(_ x: Float) -> Float { tanhf(x) }
 }
 
 extension Double: BLASScalar {
-    public static func gemm(
+    static func gemm(
         _ transA: MatrixTranspose, _ transB: MatrixTranspose,
         m: Int, n: Int, k: Int,
         alpha: Double, a: UnsafePointer<Double>, lda: Int,
@@ -62,8 +68,8 @@ extension Double: BLASScalar {
                     blasint(m), blasint(n), blasint(k),
                     alpha, a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
     }
-    public static func exp(_ x: Double) -> Double { Glibc.exp(x) }
-    public static func log(_ x: Double) -> Double { Glibc.log(x) }
-    public static func log1p(_ x: Double) -> Double { Glibc.log1p(x) }
-    public static func tanh(_ x: Double) -> Double { Glibc.tanh(x) }
+    static func exp(_ x: Double) -> Double { Glibc.exp(x) }
+    static func log(_ x: Double) -> Double { Glibc.log(x) }
+    static func log1p(_ x: Double) -> Double { Glibc.log1p(x) }
+    static func tanh(_ x: Double) -> Double { Glibc.tanh(x) }
 }

@@ -16,15 +16,7 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable, Equatable {
         state = (Self.splitMix(&mix), Self.splitMix(&mix), Self.splitMix(&mix), Self.splitMix(&mix))
     }
 
-    /// Restores a generator from its saved state.
-    public init(state: [UInt64]) {
-        precondition(state.count == 4, "a generator state has four words")
-        self.state = (state[0], state[1], state[2], state[3])
-    }
-
-    public var stateWords: [UInt64] { [state.0, state.1, state.2, state.3] }
-
-    public static func == (lhs: Self, rhs: Self) -> Bool { lhs.stateWords == rhs.stateWords }
+    public static func == (lhs: Self, rhs: Self) -> Bool { lhs.state == rhs.state }
 
     private static func splitMix(_ x: inout UInt64) -> UInt64 {
         x &+= 0x9E37_79B9_7F4A_7C15

@@ -48,10 +48,8 @@ public struct Model: Sendable, Equatable {
         on dataset: Dataset, workers: Int = ProcessInfo.processInfo.activeProcessorCount, microBatch: Int = 256
     ) throws -> Evaluation {
         try dataset.validate(for: architecture)
-        let network = Network(architecture)
-        let store = ParameterStore(layout: network.layout, initial: parameters, optimizer: SGD(), l2: 0)
-        let scheduler = Scheduler(network: network, store: store, workers: workers, microBatch: microBatch, maxBatch: microBatch)
-        let result = scheduler.evaluate(dataset)
+        let evaluator = Evaluator(network: Network(architecture), workers: workers, microBatch: microBatch)
+        let result = parameters.withUnsafeBufferPointer { evaluator.evaluate(dataset, parameters: $0.baseAddress!) }
         return Evaluation(result, examples: dataset.count)
     }
 

@@ -19,7 +19,9 @@ public final class Trainer {
     let network: Network
     let store: ParameterStore
     let scheduler: Scheduler
-    /// Everything in `TrainingState` but the parameters and optimizer state, which the store owns.
+    /// The one record of where the run stands (the step count included), but
+    /// for the parameters and optimizer state: the store owns those, and
+    /// `parameters` and `optimizerState` here stay empty.
     private var progress: TrainingState
 
     /// Starts a run from `model`'s parameters, or from a fresh initialisation.
@@ -72,7 +74,7 @@ public final class Trainer {
             guard state.optimizerState.count == expectedState else {
                 throw ConfigurationError("optimizer state has \(state.optimizerState.count) values; \(optimizer.name) needs \(expectedState)")
             }
-            store.restore(parameters: state.parameters, optimizerState: state.optimizerState, step: state.globalStep)
+            store.restore(parameters: state.parameters, optimizerState: state.optimizerState)
         }
         guard state.epochOrder.isEmpty || state.epochOrder.count == train.count else {
             throw DatasetError(file: train.name, "the run being resumed had \(state.epochOrder.count) training examples; this file has \(train.count)")
@@ -85,7 +87,7 @@ public final class Trainer {
         progress.optimizerState = []
         let batch = min(configuration.batchSize, train.count)
         scheduler = Scheduler(
-            network: network, store: store, workers: configuration.workers,
+            architecture: architecture, store: store, workers: configuration.workers,
             microBatch: min(configuration.microBatch!, batch), maxBatch: batch)
     }
 
@@ -97,7 +99,6 @@ public final class Trainer {
         var state = progress
         state.parameters = store.values
         state.optimizerState = store.optimizerState
-        state.globalStep = store.step
         return state
     }
 
@@ -107,7 +108,7 @@ public final class Trainer {
     public var epochsDone: Int { progress.epochsDone }
     public var stepInEpoch: Int { progress.stepInEpoch }
     /// Optimizer steps taken in all.
-    public var globalStep: Int { store.step }
+    public var globalStep: Int { progress.globalStep }
 
     /// Steps in one epoch: ⌈N / m⌉.
     public var stepsPerEpoch: Int { Self.stepsPerEpoch(examples: train.count, batchSize: configuration.batchSize) }
@@ -154,11 +155,17 @@ public final class Trainer {
             while progress.stepInEpoch < stepsPerEpoch, !stepLimitReached {
                 let start = DispatchTime.now().uptimeNanoseconds
                 let lower = progress.stepInEpoch * batchSize, upper = min(train.count, lower + batchSize)
-                let rate = learningRate(atStep: store.step)
+                let step = progress.globalStep + 1
+                let rate = learningRate(atStep: progress.globalStep)
                 let result = try progress.epochOrder.withUnsafeBufferPointer { order in
                     try scheduler.trainStep(
-                        train, batch: UnsafeBufferPointer(rebasing: order[lower..<upper]),
+                        train, batch: UnsafeBufferPointer(rebasing: order[lower..<upper]), step: step,
                         learningRate: Float(rate), clipNorm: configuration.clipGradientNorm)
+                }
+                // The update was applied: the step counts, even when it overflowed.
+                progress.globalStep = step
+                guard result.parametersFinite else {
+                    throw DivergenceError(step: step, what: "update (it overflowed Float's range)")
                 }
                 progress.epochSeconds += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
                 progress.epochLossSum += result.lossSum
@@ -187,7 +194,7 @@ public final class Trainer {
     }
 
     private var stepLimitReached: Bool {
-        configuration.maxSteps.map { store.step >= $0 } ?? false
+        configuration.maxSteps.map { progress.globalStep >= $0 } ?? false
     }
 
     /// The epoch whose parameters early stopping keeps.
@@ -200,7 +207,7 @@ public final class Trainer {
         let p = progress
         return StepProgress(
             epoch: epoch, epochs: epochs, stepInEpoch: p.stepInEpoch, stepsInEpoch: stepsPerEpoch,
-            globalStep: store.step,
+            globalStep: p.globalStep,
             loss: p.epochLossSum / Double(p.epochExamples), accuracy: Double(p.epochCorrect) / Double(p.epochExamples),
             samplesPerSecond: Double(p.epochExamples) / max(p.epochSeconds, 1e-9), learningRate: learningRate,
             elapsed: p.epochSeconds)
@@ -213,7 +220,7 @@ public final class Trainer {
         let test = self.test.map { Evaluation(scheduler.evaluate($0), examples: $0.count) }
         let p = progress
         var record = EpochRecord(
-            epoch: epoch, step: store.step,
+            epoch: epoch, step: p.globalStep,
             trainLoss: p.epochLossSum / Double(p.epochExamples),
             trainAccuracy: Double(p.epochCorrect) / Double(p.epochExamples),
             testLoss: test?.loss, testAccuracy: test?.accuracy,

@@ -1,0 +1,73 @@
+// The one owner of the engine's raw memory. Every buffer that is allocated once
+// and then reused (parameters, optimizer state, gradient slots, workspaces, the
+// per-step scratch of the scheduler, benchmark operands) is a slab: allocated
+// and initialised in `init`, freed in `deinit`, and handed out as pointers or
+// as views of sub-ranges. Nothing else in Backprop calls `allocate`.
+//
+// A slab never grows: a larger batch or model is a new slab, made outside the
+// training loop. Internal to Backprop; opened to the benchmark package through
+// the `Benchmarking` SPI so that its operands follow the same rule.
+
+/// `count` values of `Element` in one allocation, owned for the slab's lifetime.
+///
+/// The pointers it hands out are valid while the slab is alive; the owner
+/// keeps the slab in a stored property next to whatever holds its pointers.
+@_spi(Benchmarking)
+public final class Slab<Element>: @unchecked Sendable {
+    public let count: Int
+    /// The first element; elements are contiguous.
+    public let base: UnsafeMutablePointer<Element>
+
+    /// `count` copies of `value`.
+    public init(count: Int, repeating value: Element) {
+        precondition(count >= 0)
+        self.count = count
+        // At least one element, so `base` is a real allocation even for an empty slab.
+        base = .allocate(capacity: max(count, 1))
+        base.initialize(repeating: value, count: count)
+    }
+
+    /// A copy of `values`.
+    public init(copying values: [Element]) {
+        count = values.count
+        base = .allocate(capacity: max(count, 1))
+        values.withUnsafeBufferPointer { base.initialize(from: $0.baseAddress!, count: count) }
+    }
+
+    deinit {
+        base.deinitialize(count: count)
+        base.deallocate()
+    }
+
+    /// Every element.
+    public var buffer: UnsafeMutableBufferPointer<Element> { UnsafeMutableBufferPointer(start: base, count: count) }
+
+    /// The elements `range`, a view into the slab (not a copy).
+    public func view(_ range: Range<Int>) -> UnsafeMutableBufferPointer<Element> {
+        precondition(range.lowerBound >= 0 && range.upperBound <= count, "\(range) is outside a slab of \(count)")
+        return UnsafeMutableBufferPointer(start: base + range.lowerBound, count: range.count)
+    }
+
+    public subscript(index: Int) -> Element {
+        get { base[index] }
+        set { base[index] = newValue }
+    }
+
+    /// A copy of the elements `range` (every element by default).
+    public func copy(_ range: Range<Int>? = nil) -> [Element] {
+        Array(view(range ?? 0..<count))
+    }
+
+    /// Overwrites the elements from `offset` on with `values`.
+    public func update(from values: [Element], at offset: Int = 0) {
+        let target = view(offset..<(offset + values.count))
+        _ = target.update(fromContentsOf: values)
+    }
+}
+
+extension Slab where Element: AdditiveArithmetic {
+    /// `count` zeros.
+    public convenience init(zeros count: Int) {
+        self.init(count: count, repeating: .zero)
+    }
+}
