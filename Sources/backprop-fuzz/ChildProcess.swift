@@ -41,13 +41,11 @@ enum ChildProcess {
         posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 2, stderrPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
 
-        var environmentLines = environ(of: environment)
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
-        let envp = environmentLines.map { strdup($0) } + [nil]
+        let envp = environ(of: environment).map { strdup($0) } + [nil]
         defer {
             argv.forEach { free($0) }
             envp.forEach { free($0) }
-            environmentLines.removeAll()
         }
         var pid = pid_t()
         let status = posix_spawn(&pid, executable, &actions, nil, argv, envp)
