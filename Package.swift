@@ -7,6 +7,7 @@
 //   HDF5                 a small safe Swift wrapper over the HDF5 C library
 //   Backprop             the library: network math, the parallel engine, data, checkpoints
 //   backprop             the command-line tool, a thin layer over Backprop
+//   backprop-fuzz        seeded mutation fuzzing of backprop's file readers
 import PackageDescription
 
 let package = Package(
@@ -15,6 +16,7 @@ let package = Package(
         .library(name: "Backprop", targets: ["Backprop"]),
         .library(name: "HDF5", targets: ["HDF5"]),
         .executable(name: "backprop", targets: ["backprop"]),
+        .executable(name: "backprop-fuzz", targets: ["backprop-fuzz"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -44,8 +46,15 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        .executableTarget(
+            name: "backprop-fuzz",
+            dependencies: [
+                "CZlib", "HDF5",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
         .testTarget(name: "HDF5Tests", dependencies: ["HDF5"]),
         .testTarget(name: "BackpropTests", dependencies: ["Backprop", "HDF5"]),
-        .testTarget(name: "CLITests", dependencies: ["backprop", "Backprop", "HDF5"]),
+        .testTarget(name: "CLITests", dependencies: ["backprop", "backprop-fuzz", "Backprop", "HDF5"]),
     ]
 )

@@ -57,6 +57,8 @@ public final class HDF5Dataset: @unchecked Sendable {
     /// - Throws: `HDF5Error` if the dataset holds strings or a non-numeric type.
     public func read<T: HDF5Scalar>(as type: T.Type) throws -> [T] {
         let count = self.count
+        try checkNumeric(T.self, site: site)
+        _ = try HDF5Allocation.bytes(count: count, stride: MemoryLayout<T>.stride, what: "\(T.self) values", site: site)
         return try [T](unsafeUninitializedCapacity: count) { buffer, initializedCount in
             try read(into: buffer)
             initializedCount = count
@@ -83,7 +85,11 @@ public final class HDF5Dataset: @unchecked Sendable {
     /// Rows `rows` along the first dimension, converted to `T`:
     /// `rows.count × (count / shape[0])` elements, row-major.
     public func read<T: HDF5Scalar>(rows: Range<Int>, as type: T.Type) throws -> [T] {
+        guard rows.lowerBound >= 0, rows.upperBound <= (shape.first ?? 0) else {
+            throw site.error("rows \(rows.lowerBound)..<\(rows.upperBound) are outside 0..<\(shape.first ?? 0)")
+        }
         let count = rows.count * rowLength
+        _ = try HDF5Allocation.bytes(count: count, stride: MemoryLayout<T>.stride, what: "\(T.self) values", site: site)
         return try [T](unsafeUninitializedCapacity: count) { buffer, initializedCount in
             try read(rows: rows, into: buffer)
             initializedCount = count
@@ -135,9 +141,7 @@ public final class HDF5Dataset: @unchecked Sendable {
         _ = try owner.fileID(site)
         let type = try site.call("H5Dget_type") { H5Dget_type(id) }
         defer { closeHandle(type, H5Tclose) }
-        let space = try site.call("H5Dget_space") { H5Dget_space(id) }
-        defer { closeHandle(space, H5Sclose) }
-        return try HDF5Strings.read(count: count, fileType: type, space: space, site: site, function: "H5Dread") {
+        return try HDF5Strings.read(count: count, fileType: type, file: owner, site: site, function: "H5Dread") {
             memoryType, buffer in
             H5Dread(id, memoryType, CHDF5_S_ALL(), CHDF5_S_ALL(), CHDF5_P_DEFAULT(), buffer)
         }

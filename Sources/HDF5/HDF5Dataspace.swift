@@ -25,13 +25,35 @@ enum HDF5Dataspace {
         default: break
         }
         let rank = try site.call("H5Sget_simple_extent_ndims") { H5Sget_simple_extent_ndims(space) }
+        // HDF5 allows 32 dimensions; a damaged file may claim more.
+        guard rank <= 32 else { throw site.error("dataspace has \(rank) dimensions; HDF5 allows at most 32") }
         var dims = [hsize_t](repeating: 0, count: Int(rank))
         try site.call("H5Sget_simple_extent_dims") { H5Sget_simple_extent_dims(space, &dims, nil) }
-        return dims.map { Int($0) }
+        // A damaged extent can be anything up to 2^64 - 1; Int(_:) would trap on it.
+        guard dims.allSatisfy({ $0 <= hsize_t(Int.max) }) else {
+            throw site.error("dataspace extent \(dims) does not fit a 64-bit signed integer")
+        }
+        let shape = dims.map { Int($0) }
+        guard checkedCount(of: shape) != nil else {
+            throw site.error("dataspace extent \(shape) has more elements than a 64-bit integer can count")
+        }
+        return shape
     }
 
     /// Number of elements in an array of `shape`; a scalar (`[]`) holds one.
+    /// Shapes read from a file have passed `checkedCount` in `shape(of:site:)`.
     static func count(of shape: [Int]) -> Int {
         shape.reduce(1, *)
+    }
+
+    /// Number of elements in an array of `shape`, or nil if it overflows `Int`.
+    static func checkedCount(of shape: [Int]) -> Int? {
+        var count = 1
+        for dimension in shape {
+            let (product, overflow) = count.multipliedReportingOverflow(by: dimension)
+            if overflow || dimension < 0 { return nil }
+            count = product
+        }
+        return count
     }
 }

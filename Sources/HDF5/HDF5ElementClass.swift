@@ -45,15 +45,47 @@ extension HDF5ElementClass {
         switch typeClass {
         case H5T_INTEGER:
             let bytes = try site.call("H5Tget_size", failsWhen: { $0 == 0 }) { H5Tget_size(datatype) }
+            try Self.checkBitLayout(datatype, bytes: bytes, site: site)
             let sign = try site.call("H5Tget_sign", failsWhen: { $0 == H5T_SGN_ERROR }) { H5Tget_sign(datatype) }
             self = .integer(signed: sign != H5T_SGN_NONE, bytes: bytes)
         case H5T_FLOAT:
             let bytes = try site.call("H5Tget_size", failsWhen: { $0 == 0 }) { H5Tget_size(datatype) }
+            try Self.checkBitLayout(datatype, bytes: bytes, site: site)
+            try Self.checkFloatFields(datatype, site: site)
             self = .float(bytes: bytes)
         case H5T_STRING:
             self = .string
         default:
             self = .other
+        }
+    }
+
+    /// A number's bits must lie inside its bytes, and its size be one that some
+    /// machine has: HDF5 converts whatever a (possibly damaged) file declares, and
+    /// its soft conversions index bits by these fields.
+    private static func checkBitLayout(_ datatype: hid_t, bytes: Int, site: HDF5Site) throws {
+        guard [1, 2, 4, 8, 16].contains(bytes) else {
+            throw site.error("numbers of \(bytes) bytes are not a type this reads (1, 2, 4, 8 or 16 bytes)")
+        }
+        let precision = try site.call("H5Tget_precision", failsWhen: { $0 == 0 }) { H5Tget_precision(datatype) }
+        let offset = try site.call("H5Tget_offset") { H5Tget_offset(datatype) }
+        guard precision + Int(offset) <= 8 * bytes else {
+            throw site.error("datatype is damaged: \(precision) bits at bit \(offset) do not fit in \(bytes) bytes")
+        }
+    }
+
+    /// Sign, exponent and mantissa must lie inside the precision, none overlapping the sign.
+    private static func checkFloatFields(_ datatype: hid_t, site: HDF5Site) throws {
+        var sign = 0, exponent = 0, exponentBits = 0, mantissa = 0, mantissaBits = 0
+        try site.call("H5Tget_fields") {
+            H5Tget_fields(datatype, &sign, &exponent, &exponentBits, &mantissa, &mantissaBits)
+        }
+        let precision = try site.call("H5Tget_precision", failsWhen: { $0 == 0 }) { H5Tget_precision(datatype) }
+        let fits = sign < precision && exponentBits > 0 && mantissaBits > 0
+            && exponent + exponentBits <= precision && mantissa + mantissaBits <= precision
+            && exponentBits < 64 && mantissaBits < 128
+        guard fits else {
+            throw site.error("floating-point datatype is damaged: sign bit \(sign), exponent \(exponentBits) bits at \(exponent), mantissa \(mantissaBits) bits at \(mantissa), precision \(precision)")
         }
     }
 

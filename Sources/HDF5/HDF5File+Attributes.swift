@@ -88,7 +88,7 @@ extension HDF5File {
             guard attribute.elementClass == .string else {
                 throw site.error("holds \(attribute.elementClass) data, expected strings")
             }
-            return try HDF5Strings.read(count: attribute.count, fileType: attribute.type, space: attribute.space,
+            return try HDF5Strings.read(count: attribute.count, fileType: attribute.type, file: self,
                                         site: site, function: "H5Aread") { memoryType, buffer in
                 H5Aread(attribute.id, memoryType, buffer)
             }
@@ -196,6 +196,8 @@ extension HDF5File {
             guard accepts(attribute.elementClass) else {
                 throw site.error("holds \(attribute.elementClass) data, expected \(expected)")
             }
+            _ = try HDF5Allocation.bytes(count: attribute.count, stride: MemoryLayout<T>.stride,
+                                         what: "\(T.self) values", site: site)
             return try [T](unsafeUninitializedCapacity: attribute.count) { buffer, initializedCount in
                 if let base = buffer.baseAddress, attribute.count > 0 {
                     try site.call("H5Aread") { H5Aread(attribute.id, T.nativeType, base) }

@@ -43,45 +43,48 @@ enum HDF5Strings {
         }
     }
 
-    /// Reads `count` strings stored with datatype `fileType` in dataspace `space`.
+    /// Reads `count` strings stored with datatype `fileType` in `file`.
     ///
     /// - Parameter read: performs the read (`H5Dread` or `H5Aread`) with the given
     ///   memory type into the given buffer; `function` names it in errors.
     static func read(
-        count: Int, fileType: hid_t, space: hid_t, site: HDF5Site, function: String,
+        count: Int, fileType: hid_t, file: HDF5File, site: HDF5Site, function: String,
         read: (hid_t, UnsafeMutableRawPointer) -> herr_t
     ) throws -> [String] {
         guard count > 0 else { return [] }
         let isVariableLength = try site.call("H5Tis_variable_str") { H5Tis_variable_str(fileType) } > 0
         if isVariableLength {
-            return try readVariableLength(count: count, fileType: fileType, space: space, site: site,
-                                          function: function, read: read)
+            return try readVariableLength(count: count, file: file, site: site, function: function, read: read)
         }
         return try readFixedLength(count: count, fileType: fileType, site: site, function: function, read: read)
     }
 
+    /// Variable-length strings, read without HDF5's global heap code: see HDF5GlobalHeap.swift.
     private static func readVariableLength(
-        count: Int, fileType: hid_t, space: hid_t, site: HDF5Site, function: String,
+        count: Int, file: HDF5File, site: HDF5Site, function: String,
         read: (hid_t, UnsafeMutableRawPointer) -> herr_t
     ) throws -> [String] {
-        // Same character set as the file: HDF5 refuses to convert between ASCII and UTF-8.
-        let characterSet = try site.call("H5Tget_cset", failsWhen: { $0 == H5T_CSET_ERROR }) {
-            H5Tget_cset(fileType)
+        let id = try file.fileID(site)
+        // The heap is read from disk, so anything this process wrote must be there first.
+        if file.mode != .readOnly {
+            try site.call("H5Fflush") { H5Fflush(id, H5F_SCOPE_LOCAL) }
         }
-        let memoryType = try makeVariableLengthType(characterSet: characterSet, site: site)
+        let geometry = try HDF5FileGeometry(file: id, site: site)
+        let memoryType = try HDF5RawReferences.memoryType(geometry, site: site)
         defer { closeHandle(memoryType, H5Tclose) }
-        var pointers = [UnsafeMutablePointer<CChar>?](repeating: nil, count: count)
-        // HDF5 allocates each string and must free them too, including those of a
-        // read that failed part-way; it skips the pointers still nil.
-        defer {
-            _ = pointers.withUnsafeMutableBytes { buffer in
-                H5Dvlen_reclaim(memoryType, space, CHDF5_P_DEFAULT(), buffer.baseAddress!)
-            }
-        }
-        try pointers.withUnsafeMutableBytes { buffer in
+        let stride = geometry.referenceBytes
+        let byteCount = try HDF5Allocation.bytes(count: count, stride: stride, what: "string references", site: site)
+        var references = [UInt8](repeating: 0, count: byteCount)
+        try references.withUnsafeMutableBytes { buffer in
             _ = try site.call(function) { read(memoryType, buffer.baseAddress!) }
         }
-        return pointers.map { $0.map { String(cString: $0) } ?? "" }
+        var heap = try HDF5GlobalHeap(path: file.path, geometry: geometry, site: site)
+        return try references.withUnsafeBytes { buffer in
+            try (0..<count).map { element in
+                try heap.string(reference: UnsafeRawBufferPointer(rebasing: buffer[(element * stride)..<((element + 1) * stride)]),
+                                element: element)
+            }
+        }
     }
 
     private static func readFixedLength(
@@ -89,6 +92,8 @@ enum HDF5Strings {
         read: (hid_t, UnsafeMutableRawPointer) -> herr_t
     ) throws -> [String] {
         let size = try site.call("H5Tget_size", failsWhen: { $0 == 0 }) { H5Tget_size(fileType) }
+        // The size comes from the file: check it before allocating count × size bytes.
+        _ = try HDF5Allocation.bytes(count: count, stride: size, what: "fixed-length strings", site: site)
         let padding = try site.call("H5Tget_strpad", failsWhen: { $0 == H5T_STR_ERROR }) {
             H5Tget_strpad(fileType)
         }

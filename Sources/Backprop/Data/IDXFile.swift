@@ -119,7 +119,9 @@ extension IDXFile {
         private func checkStream() throws {
             guard let file else { return }
             var code: Int32 = Z_OK
-            let message = gzerror(file, &code).map { String(cString: $0) } ?? ""
+            var message = gzerror(file, &code).map { String(cString: $0) } ?? ""
+            // zlib puts the path in front of its message; the error names the file already.
+            if message.hasPrefix("\(path): ") { message.removeFirst(path.count + 2) }
             switch code {
             case Z_OK:
                 return

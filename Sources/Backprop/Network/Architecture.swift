@@ -38,17 +38,26 @@ public struct Architecture: Hashable, Sendable, CustomStringConvertible {
         guard let output = activations.last, loss.accepts(outputActivation: output) else {
             throw ConfigurationError("loss \(loss) needs outputs in (0, 1): use a sigmoid or softmax output activation, not \(activations.last!.name)")
         }
-        if case .leakyReLU(let slope) = activations.first(where: { if case .leakyReLU = $0 { true } else { false } }),
-           !(slope.isFinite && slope >= 0 && slope < 1) {
-            throw ConfigurationError("leaky-relu slope must be in [0, 1), got \(slope)")
+        for (index, activation) in activations.enumerated() {
+            if case .leakyReLU(let slope) = activation, !(slope.isFinite && slope >= 0 && slope < 1) {
+                throw ConfigurationError("leaky-relu slope must be in [0, 1), got \(slope) for layer \(index + 1)")
+            }
+        }
+        // Checked before anything is allocated: a count that overflows, or parameters
+        // that alone cannot fit in memory, would otherwise trap in the allocator.
+        // A ConfigurationError like the other checks, so every caller reports it as one.
+        do {
+            let count = Self.parameterCount(layerSizes).map { "\($0) float32 parameters" } ?? "a parameter count past 2^63"
+            try MemoryBudget.check(Self.parameterBytes(layerSizes),
+                                   for: "layers \(layerSizes.map(String.init).joined(separator: ",")) (\(count))")
+        } catch let error as MemoryError {
+            throw ConfigurationError(error.description)
         }
         self.layerSizes = layerSizes
         self.activations = activations
         self.loss = loss
     }
 
-    /// L, the number of weight layers.
-    public var layerCount: Int { layerSizes.count - 1 }
     public var inputWidth: Int { layerSizes[0] }
     public var outputWidth: Int { layerSizes[layerSizes.count - 1] }
     public var outputActivation: Activation { activations[activations.count - 1] }
@@ -56,6 +65,19 @@ public struct Architecture: Hashable, Sendable, CustomStringConvertible {
     /// Multiply-adds in one example's forward pass: Σ n[l]·n[l-1].
     public var weightCount: Int {
         (1..<layerSizes.count).reduce(0) { $0 + layerSizes[$1] * layerSizes[$1 - 1] }
+    }
+
+    /// Σ n[l]·n[l-1] + n[l]: weights and biases, or nil if the count overflows `Int`.
+    static func parameterCount(_ layerSizes: [Int]) -> Int? {
+        MemoryBudget.sum(layerSizes.indices.dropFirst().map { l in
+            MemoryBudget.sum([MemoryBudget.product([layerSizes[l], layerSizes[l - 1]]), layerSizes[l]])
+        })
+    }
+
+    /// Bytes of the parameters as float32: the least any use of the network needs
+    /// (training needs several times more: gradients, optimizer state, activations).
+    static func parameterBytes(_ layerSizes: [Int]) -> Int? {
+        parameterCount(layerSizes).flatMap { MemoryBudget.product([$0, MemoryLayout<Float>.size]) }
     }
 
     public var description: String {
