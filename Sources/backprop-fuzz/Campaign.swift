@@ -104,8 +104,8 @@ struct Campaign {
         let quick = ["--workers", "1"]
         switch reader {
         case .dataset:
-            // Alternates the two seed datasets, and training with evaluating.
-            let source = index % 2 == 0 ? seeds.floatDataset : seeds.importedDataset
+            // Cycles through the seed datasets, and alternates training with evaluating.
+            let source = seeds.datasets[index % seeds.datasets.count]
             let mutant = "\(directory)/data.h5"
             let arguments = (index / 2) % 2 == 0
                 ? ["train", mutant, "--layers", SeedFiles.layers, "--steps", "1", "--batch-size", "16", "--quiet"]

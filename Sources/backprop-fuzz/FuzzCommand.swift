@@ -59,6 +59,10 @@ struct FuzzCommand: ParsableCommand {
         let work = String(cString: made)
         let seeds = try SeedFiles.make(in: work, backprop: backprop)
         let readers = reader == "all" ? Reader.allCases : [Reader(rawValue: reader)!]
+        if readers.contains(.dataset) {
+            let names = seeds.datasets.map { String($0.split(separator: "/").last ?? "") }
+            print("dataset seeds: \(names.joined(separator: ", "))\(seeds.datasets.count < 3 ? " (no h5py: install python3-h5py for its seed)" : "")")
+        }
         let jobs = self.jobs ?? sysconf(Int32(_SC_NPROCESSORS_ONLN))
         var failures = 0
         for reader in readers {
@@ -134,7 +138,7 @@ struct FuzzCommand: ParsableCommand {
 
     private func removeSeeds(_ work: String) {
         let seeds = SeedFiles(directory: work)
-        for path in seeds.idxPlain + seeds.idxGzip + [seeds.importedDataset, seeds.floatDataset, seeds.checkpoint,
+        for path in seeds.idxPlain + seeds.idxGzip + [seeds.importedDataset, seeds.floatDataset, seeds.h5pyDataset, seeds.checkpoint,
                                                       "\(work)/seed-stderr.txt"] {
             unlink(path)
         }

@@ -28,11 +28,16 @@ struct SeedFiles {
     var floatDataset: String { "\(directory)/float.h5" }
     /// An Adam checkpoint trained on `floatDataset`.
     var checkpoint: String { "\(directory)/adam.h5" }
+    /// The same data as h5py writes it (float64 x gzip-compressed, int32 labels), when
+    /// python3 has h5py: files from h5py are what most users bring.
+    var h5pyDataset: String { "\(directory)/h5py.h5" }
+    /// The dataset seeds made: the h5py one only where h5py is installed.
+    private(set) var datasets: [String] = []
 
     /// Writes every seed file into `directory`, running `backprop` for the imported
     /// dataset and the checkpoint; fails if the code under test refuses any of them.
     static func make(in directory: String, backprop: String) throws -> SeedFiles {
-        let seeds = SeedFiles(directory: directory)
+        var seeds = SeedFiles(directory: directory)
         let train = Examples(count: 96, seed: 1), test = Examples(count: 48, seed: 2)
         let idx: [(shape: [Int], bytes: [UInt8])] = [
             ([train.count, 2, 4], train.pixels), ([train.count], train.labels),
@@ -55,6 +60,9 @@ struct SeedFiles {
         try file.setAttribute("source", "backprop-fuzz seed")
         file.close()
 
+        seeds.datasets = [seeds.floatDataset, seeds.importedDataset]
+        if seeds.writeWithH5py(idx: paths) { seeds.datasets.append(seeds.h5pyDataset) }
+
         // 72 training rows in batches of 16: 5 steps an epoch, so 7 steps end mid-epoch 2.
         try seeds.runBackprop(backprop, ["train", seeds.floatDataset, "--layers", layers, "--optimizer", "adam",
                                          "--learning-rate", "0.01", "--validation-split", "0.25", "--batch-size", "16",
@@ -70,6 +78,26 @@ struct SeedFiles {
             let message = (try? readFile(log)).map { String(decoding: $0, as: UTF8.self) } ?? ""
             throw FuzzError("making the seed files: backprop \(arguments.joined(separator: " ")): \(ending)\n\(message)")
         }
+    }
+
+    /// Writes `h5pyDataset` from the plain IDX files with python3 and h5py; false if
+    /// either is missing.
+    private func writeWithH5py(idx paths: [String]) -> Bool {
+        let script = """
+            import sys, h5py, numpy as np
+            def idx(path, rank): return np.frombuffer(open(path, "rb").read()[4 + 4 * rank:], dtype=np.uint8)
+            with h5py.File(sys.argv[5], "w") as f:
+                f.create_dataset("train/x", data=(idx(sys.argv[1], 3).reshape(-1, 8) / 255.0), compression="gzip")
+                f["train/y"] = idx(sys.argv[2], 1).astype("int32")
+                f["test/x"] = (idx(sys.argv[3], 3).reshape(-1, 8) / 255.0).astype("float32")
+                f["test/y"] = idx(sys.argv[4], 1).astype("int64")
+                f.attrs["source"] = "backprop-fuzz seed via h5py"
+            """
+        let log = "\(directory)/h5py-stderr.txt"
+        let ending = try? ChildProcess.run("/usr/bin/env", ["python3", "-c", script] + paths + [h5pyDataset],
+                                           stderrPath: log, timeout: 120)
+        unlink(log)
+        return ending == .exited(0)
     }
 
     /// The IDX layout: 00 00 08 rank, big-endian uint32 dimensions, the bytes.
