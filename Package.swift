@@ -53,8 +53,10 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "HDF5Tests", dependencies: ["HDF5"]),
-        .testTarget(name: "BackpropTests", dependencies: ["Backprop", "HDF5"]),
-        .testTarget(name: "CLITests", dependencies: ["backprop", "backprop-fuzz", "Backprop", "HDF5"]),
+        // What every test target shares (a scratch directory); not a product.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "HDF5Tests", dependencies: ["HDF5", "TestSupport"]),
+        .testTarget(name: "BackpropTests", dependencies: ["Backprop", "HDF5", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["backprop", "backprop-fuzz", "Backprop", "HDF5", "TestSupport"]),
     ]
 )

@@ -76,9 +76,9 @@ import Testing
         let checkpoint = path("tidy.h5")
         // A killed writer's temporary (another pid), and a step link's.
         for name in [".tidy.h5.tmp-12345", ".tidy.step-000010.h5.tmp-999"] {
-            FileManager.default.createFile(atPath: path(name), contents: Data("partial".utf8))
+            _ = FileManager.default.createFile(atPath: path(name), contents: Data("partial".utf8))
         }
-        FileManager.default.createFile(atPath: path(".other.h5.tmp-1"), contents: nil)
+        _ = FileManager.default.createFile(atPath: path(".other.h5.tmp-1"), contents: nil)
         let checkpointer = Checkpointer(path: checkpoint)
         try checkpointer.lock()
         let left = try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted()

@@ -5,7 +5,7 @@
 
 import Foundation
 import Testing
-@testable import Backprop
+@_spi(Benchmarking) @testable import Backprop
 
 @Suite struct CorruptionTests {
     /// An Adam run stopped mid-epoch with early stopping's memory: every kind

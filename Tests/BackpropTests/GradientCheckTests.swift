@@ -3,7 +3,7 @@
 // without L2: the test that tells a correct backward pass from one that merely trains.
 
 import Testing
-@testable import Backprop
+@_spi(Benchmarking) @testable import Backprop
 
 /// J(θ) = (1/m) Σ_i L(a_i, y_i) + (λ / 2m) Σ_l ‖W[l]‖², and its analytic gradient.
 struct GradientChecker {

@@ -3,23 +3,19 @@
 
 import CZlib
 import Foundation
+import TestSupport
 import Testing
 
 final class IDXFixtures {
-    let directory: URL
+    let scratch: TestDirectory
+    var directory: URL { scratch.url }
 
     init() throws {
-        directory = FileManager.default.temporaryDirectory
-            .appendingPathComponent("IDXTests-\(UUID().uuidString)", isDirectory: true)
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    }
-
-    deinit {
-        try? FileManager.default.removeItem(at: directory)
+        scratch = try TestDirectory(prefix: "IDXTests")
     }
 
     func path(_ name: String) -> String {
-        directory.appendingPathComponent(name).path
+        scratch.path(name)
     }
 
     /// The bytes of an IDX file: magic `00 00 type rank`, big-endian dimensions, data.

@@ -1,6 +1,6 @@
 // Small helpers shared by the Backprop tests: synthetic datasets and buffers.
 
-@testable import Backprop
+@_spi(Benchmarking) @testable import Backprop
 import Foundation
 
 /// A seeded dataset of `count` examples with `features` inputs and `classes`

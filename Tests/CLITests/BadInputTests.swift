@@ -7,6 +7,7 @@ import Backprop
 import Foundation
 import HDF5
 import Testing
+import TestSupport
 
 /// Asserts that `run` failed the way a user mistake should.
 func expectOneLineFailure(_ run: RunResult, mentioning fragments: [String],

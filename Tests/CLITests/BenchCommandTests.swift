@@ -4,6 +4,7 @@
 import Foundation
 import Testing
 @testable import backprop
+import TestSupport
 
 @Suite struct BenchCommandTests {
     @Test func aTinyStudyPrintsATableAndWritesCSVAndSVG() throws {

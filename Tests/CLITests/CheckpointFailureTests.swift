@@ -10,6 +10,7 @@ import Backprop
 import Foundation
 import Glibc
 import Testing
+import TestSupport
 
 /// A small tmpfs mounted for one test (as root only), unmounted when done.
 final class TmpfsMount {
@@ -49,9 +50,10 @@ final class TmpfsMount {
 
     /// Starts `backprop arguments…` without waiting, its standard error to `errors`.
     func start(_ arguments: [String], errors: String) throws -> Process {
-        FileManager.default.createFile(atPath: errors, contents: nil)
+        _ = FileManager.default.createFile(atPath: errors, contents: nil)
         let process = Process()
-        process.executableURL = try #require(BackpropCLI.executable)
+        let executable: URL = try #require(BackpropCLI.executable)
+        process.executableURL = executable
         process.arguments = arguments
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = FileHandle.nullDevice

@@ -8,6 +8,7 @@ import Backprop
 import Foundation
 import Glibc
 import Testing
+import TestSupport
 
 @Suite(.serialized) struct CrashResumeTests {
     static let runArguments = [
@@ -18,7 +19,8 @@ import Testing
     /// Starts `backprop arguments…` without waiting for it.
     func start(_ arguments: [String]) throws -> Process {
         let process = Process()
-        process.executableURL = try #require(BackpropCLI.executable)
+        let executable: URL = try #require(BackpropCLI.executable)
+        process.executableURL = executable
         process.arguments = arguments
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = FileHandle.nullDevice
@@ -87,9 +89,10 @@ import Testing
 
         let checkpoint = directory.path("run.h5")
         let errors = directory.path("stderr.txt")
-        FileManager.default.createFile(atPath: errors, contents: nil)
+        _ = FileManager.default.createFile(atPath: errors, contents: nil)
         let process = Process()
-        process.executableURL = try #require(BackpropCLI.executable)
+        let executable: URL = try #require(BackpropCLI.executable)
+        process.executableURL = executable
         process.arguments = ["train", data, "--checkpoint", checkpoint] + Self.runArguments
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = FileHandle.nullDevice

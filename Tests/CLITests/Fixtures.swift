@@ -6,31 +6,6 @@ import Foundation
 import HDF5
 import Testing
 
-/// A scratch directory for one test, removed when the test is done.
-final class TestDirectory {
-    let url: URL
-
-    init() throws {
-        url = FileManager.default.temporaryDirectory
-            .appendingPathComponent("CLITests-\(UUID().uuidString)", isDirectory: true)
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    }
-
-    deinit {
-        try? FileManager.default.removeItem(at: url)
-    }
-
-    /// The path of `name` inside the directory.
-    func path(_ name: String) -> String {
-        url.appendingPathComponent(name).path
-    }
-
-    /// The names of the files in the directory, hidden ones included.
-    func contents() throws -> [String] {
-        try FileManager.default.contentsOfDirectory(atPath: url.path).sorted()
-    }
-}
-
 /// SplitMix64: a tiny seeded generator, so the fixtures do not depend on the
 /// library under test.
 struct SplitMix64 {

@@ -4,6 +4,7 @@
 
 import Foundation
 import Testing
+import TestSupport
 
 @Suite struct H5pyInteropTests {
     /// Runs `python3 -c script args…` and returns its standard output.

@@ -5,6 +5,7 @@
 import Foundation
 import HDF5
 import Testing
+import TestSupport
 
 /// A tiny MNIST look-alike: 4×4 "images" whose class is the brightest of the
 /// first three rows.

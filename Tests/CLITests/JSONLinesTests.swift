@@ -6,6 +6,7 @@
 import Backprop
 import Foundation
 import Testing
+import TestSupport
 
 @Suite struct JSONLinesTests {
     /// Values whose shortest decimal text is hard to read back: the nearest

@@ -4,13 +4,15 @@
 import Backprop
 import Foundation
 import Testing
+import TestSupport
 
 @Suite struct KernelSelectionTests {
     func kernelLine(environment: [String: String]) throws -> String {
         let directory = try TestDirectory()
         let data = try Fixtures.writeDataset(directory.path("data.h5"))
         let process = Process()
-        process.executableURL = try #require(BackpropCLI.executable)
+        let executable: URL = try #require(BackpropCLI.executable)
+        process.executableURL = executable
         process.arguments = ["train", data, "--layers", "8,3", "--epochs", "1", "-v"]
         var env = ProcessInfo.processInfo.environment
         env.removeValue(forKey: "OPENBLAS_CORETYPE")

@@ -5,6 +5,7 @@
 
 import Foundation
 import Testing
+import TestSupport
 
 @Suite struct SizeLimitTests {
     @Test func aHugeDeclaredDatasetIsRefusedInOneLine() throws {

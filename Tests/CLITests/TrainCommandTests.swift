@@ -5,6 +5,7 @@
 import Foundation
 import HDF5
 import Testing
+import TestSupport
 
 @Suite struct TrainCommandTests {
     let directory: TestDirectory

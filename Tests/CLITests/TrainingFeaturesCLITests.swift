@@ -7,6 +7,7 @@ import Backprop
 import Foundation
 import HDF5
 import Testing
+import TestSupport
 
 @Suite struct TrainingFeaturesCLITests {
     let directory: TestDirectory

@@ -2,10 +2,11 @@
 
 import HDF5
 import Testing
+import TestSupport
 
 @Suite struct AttributeTests {
-    let directory: TemporaryDirectory
-    init() throws { directory = try TemporaryDirectory() }
+    let directory: TestDirectory
+    init() throws { directory = try TestDirectory(prefix: "HDF5Tests") }
 
     @Test func everyKindRoundTripsThroughAReopenedFile() throws {
         let path = directory.path("attributes.h5")

@@ -5,10 +5,11 @@ import CHDF5
 import Foundation
 import HDF5
 import Testing
+import TestSupport
 
 @Suite struct ErrorTests {
-    let directory: TemporaryDirectory
-    init() throws { directory = try TemporaryDirectory() }
+    let directory: TestDirectory
+    init() throws { directory = try TestDirectory(prefix: "HDF5Tests") }
 
     @Test func descriptionIsOneLineNamingFileAndObject() {
         #expect(HDF5Error(file: "a.h5", object: "train/x", message: "no such dataset").description

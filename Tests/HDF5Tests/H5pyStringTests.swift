@@ -5,10 +5,11 @@
 import Foundation
 import HDF5
 import Testing
+import TestSupport
 
 @Suite struct H5pyStringTests {
-    let directory: TemporaryDirectory
-    init() throws { directory = try TemporaryDirectory() }
+    let directory: TestDirectory
+    init() throws { directory = try TestDirectory(prefix: "HDF5Tests") }
 
     static let hasH5py: Bool = {
         let process = Process()

@@ -6,10 +6,11 @@
 import CHDF5
 @testable import HDF5
 import Testing
+import TestSupport
 
 @Suite struct HandleTests {
-    let directory: TemporaryDirectory
-    init() throws { directory = try TemporaryDirectory() }
+    let directory: TestDirectory
+    init() throws { directory = try TestDirectory(prefix: "HDF5Tests") }
 
     /// Writes, reads and fails in every way the wrapper can, once.
     private func exercise(_ file: HDF5File) throws {

@@ -5,10 +5,11 @@
 import Foundation
 import HDF5
 import Testing
+import TestSupport
 
 @Suite struct MalformedFileTests {
-    let directory: TemporaryDirectory
-    init() throws { directory = try TemporaryDirectory() }
+    let directory: TestDirectory
+    init() throws { directory = try TestDirectory(prefix: "HDF5Tests") }
 
     /// The byte offset of the only global heap collection ("GCOL") in `bytes`.
     func heapCollection(in bytes: [UInt8]) throws -> Int {

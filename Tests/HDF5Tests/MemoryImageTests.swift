@@ -5,10 +5,11 @@
 import Foundation
 @testable import HDF5
 import Testing
+import TestSupport
 
 @Suite struct MemoryImageTests {
-    let directory: TemporaryDirectory
-    init() throws { directory = try TemporaryDirectory() }
+    let directory: TestDirectory
+    init() throws { directory = try TestDirectory(prefix: "HDF5Tests") }
 
     /// A small file in memory with a 512-byte user block: its image and a header for it.
     func makeImage(named name: String) throws -> [UInt8] {

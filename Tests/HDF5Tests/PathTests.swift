@@ -3,10 +3,11 @@
 
 @testable import HDF5
 import Testing
+import TestSupport
 
 @Suite struct PathTests {
-    let directory: TemporaryDirectory
-    init() throws { directory = try TemporaryDirectory() }
+    let directory: TestDirectory
+    init() throws { directory = try TestDirectory(prefix: "HDF5Tests") }
 
     @Test func containsFollowsEveryLinkWithoutThrowing() throws {
         let file = try HDF5File(path: directory.path("paths.h5"), mode: .truncate)

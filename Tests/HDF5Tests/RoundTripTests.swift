@@ -5,10 +5,11 @@
 import Foundation
 @testable import HDF5
 import Testing
+import TestSupport
 
 @Suite struct RoundTripTests {
-    let directory: TemporaryDirectory
-    init() throws { directory = try TemporaryDirectory() }
+    let directory: TestDirectory
+    init() throws { directory = try TestDirectory(prefix: "HDF5Tests") }
 
     /// Writes `values` as `shape`, reopens the file read-only, and reads them back as `T`.
     private func roundTrip<T: HDF5Scalar & Equatable>(_ values: [T], shape: [Int], compression: Int? = nil) throws {

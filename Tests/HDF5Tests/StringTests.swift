@@ -4,10 +4,11 @@
 import CHDF5
 import HDF5
 import Testing
+import TestSupport
 
 @Suite struct StringTests {
-    let directory: TemporaryDirectory
-    init() throws { directory = try TemporaryDirectory() }
+    let directory: TestDirectory
+    init() throws { directory = try TestDirectory(prefix: "HDF5Tests") }
 
     @Test func variableLengthStringsRoundTrip() throws {
         let path = directory.path("strings.h5")

@@ -4,6 +4,7 @@
 extension Dataset {
     /// `count` examples shaped for `architecture`: features uniform in [0, 1)
     /// (like scaled pixels) and uniformly random class labels, drawn from `seed`.
+    @_spi(Benchmarking)
     public static func synthetic(for architecture: Architecture, count: Int, seed: UInt64 = 0) -> Dataset {
         precondition(count > 0, "a synthetic dataset needs at least one example")
         var generator = RandomGenerator(seed: seed, stream: RandomStream.syntheticData)

@@ -84,7 +84,7 @@ public struct Dataset: Sendable {
 
     /// Copies the examples `rows` into `x` (rows × D) and their targets into
     /// `y` (rows × outputWidth). Allocation free: this runs in the workers' loop.
-    public func gather(
+    func gather(
         rows: UnsafeBufferPointer<Int32>, x: UnsafeMutablePointer<Float>, y: UnsafeMutablePointer<Float>, outputWidth: Int
     ) {
         features.withUnsafeBufferPointer { source in

@@ -32,9 +32,9 @@ public struct MemoryError: Error, CustomStringConvertible, Equatable {
     }
 }
 
-public enum MemoryBudget {
+enum MemoryBudget {
     /// Bytes that can ever be allocated here, and where that figure comes from.
-    public static let available: (bytes: Int, source: String) = {
+    static let available: (bytes: Int, source: String) = {
         let pages = sysconf(Int32(_SC_PHYS_PAGES)), pageSize = sysconf(Int32(_SC_PAGESIZE))
         var best = (bytes: Int.max, source: "memory")
         if pages > 0, pageSize > 0, let physical = product([pages, pageSize]) {
@@ -47,7 +47,7 @@ public enum MemoryBudget {
     }()
 
     /// Throws `MemoryError` unless `bytes` (nil meaning it overflowed) fits in `available`.
-    public static func check(_ bytes: Int?, for what: @autoclosure () -> String) throws {
+    static func check(_ bytes: Int?, for what: @autoclosure () -> String) throws {
         guard let bytes, bytes <= available.bytes else {
             throw MemoryError(what: what(), neededBytes: bytes, availableBytes: available.bytes,
                               availableSource: available.source)
@@ -55,7 +55,7 @@ public enum MemoryBudget {
     }
 
     /// The product of `factors`, or nil if it overflows `Int` (or a factor is negative).
-    public static func product(_ factors: [Int]) -> Int? {
+    static func product(_ factors: [Int]) -> Int? {
         var result = 1
         for factor in factors {
             guard factor >= 0 else { return nil }
@@ -67,7 +67,7 @@ public enum MemoryBudget {
     }
 
     /// The sum of `terms`, or nil if any is nil or the sum overflows `Int`.
-    public static func sum(_ terms: [Int?]) -> Int? {
+    static func sum(_ terms: [Int?]) -> Int? {
         var result = 0
         for term in terms {
             guard let term else { return nil }

@@ -6,6 +6,7 @@
 // a checkpoint resumed under a newer toolchain must draw the same numbers.
 
 /// xoshiro256** seeded through SplitMix64.
+@_spi(Benchmarking)
 public struct RandomGenerator: RandomNumberGenerator, Sendable, Equatable {
     public private(set) var state: (UInt64, UInt64, UInt64, UInt64)
 

@@ -59,7 +59,10 @@ public final class Trainer {
         for dataset in [train, validation, test].compactMap({ $0 }) { try dataset.validate(for: architecture) }
         guard train.count > 0 else { throw DatasetError(file: train.name, "has no training examples") }
         if configuration.earlyStoppingPatience != nil, validation == nil {
-            throw ConfigurationError("--early-stopping needs validation data: --validation-split F, or validation/x and validation/y in the file")
+            throw ConfigurationError(
+                setting: "earlyStoppingPatience",
+                "earlyStoppingPatience needs validation data: a validationSplit above 0, or validation/x and validation/y in the file",
+                related: ["validationSplit"])
         }
         self.architecture = architecture
         self.configuration = configuration
