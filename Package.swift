@@ -49,11 +49,12 @@ let package = Package(
         .executableTarget(
             name: "backprop-fuzz",
             dependencies: [
-                "CZlib", "HDF5",
+                "CZlib", "HDF5", "TestSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        // What every test target shares (a scratch directory); not a product.
+        // What the tests and the fuzzer share (a scratch directory, a seeded
+        // generator); not a product.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "HDF5Tests", dependencies: ["HDF5", "TestSupport"]),
         .testTarget(name: "BackpropTests", dependencies: ["Backprop", "HDF5", "TestSupport"]),

@@ -9,6 +9,7 @@ import Glibc
 import Darwin
 #endif
 import Dispatch
+import TestSupport
 import Synchronization
 
 /// The readers a campaign can target.

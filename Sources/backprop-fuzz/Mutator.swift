@@ -3,20 +3,9 @@
 // Most land in the first 4 KiB, where an HDF5 file keeps its superblock, object
 // headers and attribute messages (and an IDX file its header); some land anywhere.
 
-/// SplitMix64: small, fast, and the same sequence on every platform, so a seed
-/// names one mutant for good.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
+import TestSupport
 
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
+extension SplitMix64 {
     /// The seed of mutant `index` of the run seeded `seed` for `stream`: each mutant
     /// can be rebuilt alone, whatever order or how many jobs ran the others.
     static func mutantSeed(run seed: UInt64, stream: String, index: Int) -> UInt64 {

@@ -12,6 +12,7 @@ import Darwin
 #endif
 import CZlib
 import HDF5
+import TestSupport
 
 struct SeedFiles {
     /// 8 features, 3 classes: the class is which of (x0+x1, x2+x3, x4+x5) is largest.

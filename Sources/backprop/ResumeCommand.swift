@@ -55,6 +55,9 @@ struct ResumeCommand: ParsableCommand {
                     train: splits.train, validation: splits.validation, test: splits.test, state: saved.state)
             } catch let error as DatasetError {
                 throw DatasetError(file: error.file, "\(error.message) (the checkpoint \(checkpoint) was trained for layers \(saved.architecture.layerSizes.map(String.init).joined(separator: ",")))")
+            } catch let error as ConfigurationError where error.setting == nil {
+                // Not a flag's fault: what the checkpoint holds does not add up.
+                throw CheckpointError(file: checkpoint, error.message)
             }
             let logPath = log.map(absolutePath) ?? saved.log
             let metricsLog = try logPath.map { path -> MetricsLog in

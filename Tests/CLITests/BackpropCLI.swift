@@ -71,6 +71,28 @@ enum BackpropCLI {
         return try runProgram(executable, arguments, timeout: timeout, sourceLocation: sourceLocation)
     }
 
+    /// Starts `backprop arguments…` without waiting for it, standard input at
+    /// /dev/null, standard output discarded, and standard error discarded or
+    /// written to the file `errors`: for tests that signal a run midway.
+    static func start(_ arguments: [String], errors: String? = nil,
+                      sourceLocation: SourceLocation = #_sourceLocation) throws -> Process {
+        let binary: URL = try #require(executable, "cannot find the built backprop binary; build it or set BACKPROP",
+                                       sourceLocation: sourceLocation)
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = FileHandle.nullDevice
+        if let errors {
+            _ = FileManager.default.createFile(atPath: errors, contents: nil)
+            process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errors))
+        } else {
+            process.standardError = FileHandle.nullDevice
+        }
+        try process.run()
+        return process
+    }
+
     /// Runs any program as `run` runs backprop. Output goes to temporary files
     /// rather than pipes, so a chatty child can never block on a full pipe.
     static func runProgram(_ executable: URL, _ arguments: [String], timeout: TimeInterval = 300,

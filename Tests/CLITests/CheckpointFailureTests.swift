@@ -48,20 +48,6 @@ final class TmpfsMount {
     /// holds one but not a second beside it.
     static let bigRun = ["--layers", "8,128,128,3", "--optimizer", "adam", "--batch-size", "10", "--workers", "2", "-q"]
 
-    /// Starts `backprop arguments…` without waiting, its standard error to `errors`.
-    func start(_ arguments: [String], errors: String) throws -> Process {
-        _ = FileManager.default.createFile(atPath: errors, contents: nil)
-        let process = Process()
-        let executable: URL = try #require(BackpropCLI.executable)
-        process.executableURL = executable
-        process.arguments = arguments
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errors))
-        try process.run()
-        return process
-    }
-
     /// Waits up to `seconds` for `condition`; false if it never held.
     func wait(upTo seconds: Double = 60, for condition: () -> Bool) -> Bool {
         let deadline = Date().addingTimeInterval(seconds)
@@ -124,7 +110,7 @@ final class TmpfsMount {
         let data = try Fixtures.writeDataset(directory.path("data.h5"))
         let disk = try TmpfsMount(size: "4m")
         let checkpoint = disk.path + "/run.h5", errors = directory.path("stderr.txt")
-        let process = try start(["train", data, "--epochs", "1000", "--checkpoint-every", "1", "--checkpoint", checkpoint] + Self.bigRun,
+        let process = try BackpropCLI.start(["train", data, "--epochs", "1000", "--checkpoint-every", "1", "--checkpoint", checkpoint] + Self.bigRun,
                                 errors: errors)
         try #require(wait { FileManager.default.fileExists(atPath: checkpoint) }, "no checkpoint appeared")
         // The remount is refused while a file there is open for writing (a
@@ -141,11 +127,15 @@ final class TmpfsMount {
         let data = try Fixtures.writeDataset(directory.path("data.h5"))
         let runs = directory.path("runs")
         let checkpoint = runs + "/run.h5", errors = directory.path("stderr.txt")
-        let process = try start(["train", data, "--epochs", "1000", "--checkpoint-every", "1", "--checkpoint", checkpoint] + Self.bigRun,
+        let process = try BackpropCLI.start(["train", data, "--epochs", "1000", "--checkpoint-every", "1", "--checkpoint", checkpoint] + Self.bigRun,
                                 errors: errors)
         try #require(wait { FileManager.default.fileExists(atPath: checkpoint) }, "no checkpoint appeared")
-        try FileManager.default.removeItem(atPath: runs)
+        // Gone in one step (a rename), then deleted: removing the tree file by
+        // file could race the run's next temporary file into it.
+        let moved = directory.path("runs-removed")
+        #expect(rename(runs, moved) == 0, "rename: \(String(cString: strerror(errno)))")
         let message = try finish(process, errors: errors)
+        try FileManager.default.removeItem(atPath: moved)
         #expect(process.terminationReason == .exit && process.terminationStatus == 1, "\(message)")
         // open, or rename when the directory went while the temporary was being written.
         #expect(message.split(separator: "\n").count == 1 && message.contains("\(checkpoint): ")
@@ -183,7 +173,7 @@ final class TmpfsMount {
     @Test func aSecondRunOnACheckpointInUseFailsAtOnceNamingTheFirst() throws {
         let data = try Fixtures.writeDataset(directory.path("data.h5"))
         let checkpoint = directory.path("run.h5"), errors = directory.path("stderr.txt")
-        let first = try start(["train", data, "--epochs", "1000", "--checkpoint-every", "5", "--checkpoint", checkpoint] + Self.bigRun,
+        let first = try BackpropCLI.start(["train", data, "--epochs", "1000", "--checkpoint-every", "5", "--checkpoint", checkpoint] + Self.bigRun,
                               errors: errors)
         defer { if first.isRunning { kill(first.processIdentifier, SIGKILL) } }
         try #require(wait { FileManager.default.fileExists(atPath: checkpoint) }, "no checkpoint appeared")

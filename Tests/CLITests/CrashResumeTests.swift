@@ -16,23 +16,10 @@ import TestSupport
         "--momentum", "0.9", "--seed", "11", "--workers", "2", "--checkpoint-every", "2", "-q",
     ]
 
-    /// Starts `backprop arguments…` without waiting for it.
-    func start(_ arguments: [String]) throws -> Process {
-        let process = Process()
-        let executable: URL = try #require(BackpropCLI.executable)
-        process.executableURL = executable
-        process.arguments = arguments
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        return process
-    }
-
     /// Starts a run, kills it with SIGKILL after `delay` seconds (if still running),
     /// and says whether the kill landed before the run ended.
     func kill(_ arguments: [String], after delay: Double) throws -> Bool {
-        let process = try start(arguments)
+        let process = try BackpropCLI.start(arguments)
         usleep(UInt32(delay * 1e6))
         let wasRunning = process.isRunning
         Glibc.kill(process.processIdentifier, SIGKILL)
@@ -89,15 +76,7 @@ import TestSupport
 
         let checkpoint = directory.path("run.h5")
         let errors = directory.path("stderr.txt")
-        _ = FileManager.default.createFile(atPath: errors, contents: nil)
-        let process = Process()
-        let executable: URL = try #require(BackpropCLI.executable)
-        process.executableURL = executable
-        process.arguments = ["train", data, "--checkpoint", checkpoint] + Self.runArguments
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errors))
-        try process.run()
+        let process = try BackpropCLI.start(["train", data, "--checkpoint", checkpoint] + Self.runArguments, errors: errors)
         // Wait for training to be under way: the first checkpoint appears.
         let deadline = Date().addingTimeInterval(60)
         while !FileManager.default.fileExists(atPath: checkpoint), Date() < deadline, process.isRunning { usleep(5_000) }

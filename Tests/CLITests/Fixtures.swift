@@ -4,25 +4,8 @@
 
 import Foundation
 import HDF5
+import TestSupport
 import Testing
-
-/// SplitMix64: a tiny seeded generator, so the fixtures do not depend on the
-/// library under test.
-struct SplitMix64 {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// Uniform in [0, 1).
-    mutating func unit() -> Float { Float(next() >> 40) / Float(1 << 24) }
-}
 
 /// A classification problem a small network learns in a few epochs: 8 features
 /// in [0, 1), and the class is which of the pairs (x0+x1, x2+x3, x4+x5) is largest

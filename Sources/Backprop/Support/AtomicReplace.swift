@@ -34,19 +34,10 @@ enum AtomicReplace {
     /// - Throws: what `write` throws, or `SystemCallError` naming `path`.
     static func write(to path: String, _ write: (String) throws -> Void) throws {
         try SystemCall.makeDirectories(split(path).directory)
-        let temporary = temporaryPath(for: path)
-        do {
+        try replace(path) { temporary in
             try write(temporary)
             try syncFile(temporary, reportingAs: path)
-            try SystemCall.check("rename", path: path) { rename(temporary, path) }
-        } catch {
-            SystemCall.attempt("unlink", path: temporary) { unlink(temporary) }
-            throw error
         }
-        // The rename is durable only once the directory entry is on disk. The
-        // new file is already in place, so a failure here is not a failed write.
-        let directory = split(path).directory
-        _ = try? syncFile(directory, reportingAs: directory)
     }
 
     /// Writes `parts`, one after another, as the new content of `path`, through
@@ -56,8 +47,7 @@ enum AtomicReplace {
     /// - Throws: `SystemCallError` naming `path` (open, write, fsync, close or
     ///   rename failed); the temporary file is removed and `path` untouched.
     static func write(_ parts: [[UInt8]], to path: String) throws {
-        let temporary = temporaryPath(for: path)
-        do {
+        try replace(path) { temporary in
             let descriptor = try SystemCall.check("open", path: path) {
                 open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
             }
@@ -70,11 +60,23 @@ enum AtomicReplace {
             }
             // close reports errors of delayed writes (NFS), so it is checked too.
             try SystemCall.check("close", path: path) { close(descriptor) }
+        }
+    }
+
+    /// Has `fill` write the complete, synced new content of `path` to the
+    /// temporary file it is given, then renames it over `path`. If anything
+    /// fails, the temporary file is removed and `path` is untouched.
+    private static func replace(_ path: String, _ fill: (String) throws -> Void) throws {
+        let temporary = temporaryPath(for: path)
+        do {
+            try fill(temporary)
             try SystemCall.check("rename", path: path) { rename(temporary, path) }
         } catch {
             SystemCall.attempt("unlink", path: temporary) { unlink(temporary) }
             throw error
         }
+        // The rename is durable only once the directory entry is on disk. The
+        // new file is already in place, so a failure here is not a failed write.
         let directory = split(path).directory
         _ = try? syncFile(directory, reportingAs: directory)
     }

@@ -64,6 +64,7 @@ public final class Trainer {
                 "earlyStoppingPatience needs validation data: a validationSplit above 0, or validation/x and validation/y in the file",
                 related: ["validationSplit"])
         }
+        try Self.checkEngineMemory(architecture, configuration, examples: train.count)
         self.architecture = architecture
         self.configuration = configuration
         self.train = train
@@ -85,6 +86,9 @@ public final class Trainer {
         guard state.bestParameters.isEmpty || state.bestParameters.count == network.layout.count else {
             throw ConfigurationError("the best parameters saved for early stopping do not fit \(architecture)")
         }
+        try Self.checkPosition(
+            of: state, stepsPerEpoch: Self.stepsPerEpoch(examples: train.count, batchSize: configuration.batchSize),
+            examples: train.count)
         progress = state
         progress.parameters = []
         progress.optimizerState = []
@@ -115,6 +119,58 @@ public final class Trainer {
 
     /// Steps in one epoch: ⌈N / m⌉.
     public var stepsPerEpoch: Int { Self.stepsPerEpoch(examples: train.count, batchSize: configuration.batchSize) }
+
+    /// Refuses, before the engine is allocated, a run that cannot fit in
+    /// memory: per parameter the initial values handed in, the store's weights
+    /// and weight mask, the copy a checkpoint takes, the optimizer state and one
+    /// gradient slot per micro-shard of a minibatch; per worker a workspace of
+    /// micro-batch rows (a[0], z, a and delta of every layer, y).
+    static func checkEngineMemory(
+        _ architecture: Architecture, _ configuration: TrainingConfiguration, examples: Int
+    ) throws {
+        let parameters = ParameterLayout(architecture).count
+        let batch = min(configuration.batchSize, max(examples, 1))
+        let micro = min(configuration.microBatch ?? batch, batch)
+        let slots = (batch + micro - 1) / micro
+        let perParameter = 4 + configuration.optimizer.stateCount + slots
+        let widths = architecture.layerSizes
+        let rowWidth = widths[0] + 3 * widths.dropFirst().reduce(0, +) + widths[widths.count - 1]
+        let bytes = MemoryBudget.sum([
+            MemoryBudget.product([parameters, perParameter, MemoryLayout<Float>.size]),
+            MemoryBudget.product([configuration.workers, micro, rowWidth, MemoryLayout<Float>.size]),
+        ])
+        try MemoryBudget.check(bytes, for: "training \(architecture.layerSizes.map(String.init).joined(separator: ",")) with \(configuration.optimizer.name), \(slots) gradient slots and \(configuration.workers) workers")
+    }
+
+    /// Refuses a position that these settings and data could not have reached:
+    /// a step past the end of the epoch would never close it (the run would spin
+    /// forever), and an epoch order that is not a permutation of the rows would
+    /// gather rows that are not there.
+    private static func checkPosition(of state: TrainingState, stepsPerEpoch: Int, examples: Int) throws {
+        func fail(_ what: String) -> ConfigurationError {
+            ConfigurationError("the saved training position does not fit these settings and data: \(what)")
+        }
+        guard state.globalStep >= 0, state.epochsDone >= 0, state.epochsSinceBest >= 0 else {
+            throw fail("negative step or epoch counts")
+        }
+        guard state.stepInEpoch >= 0 && state.stepInEpoch < stepsPerEpoch else {
+            throw fail("step \(state.stepInEpoch) within an epoch of \(stepsPerEpoch) steps")
+        }
+        guard state.stepInEpoch == 0 || !state.epochOrder.isEmpty else {
+            throw fail("a run stopped mid-epoch without its epoch order")
+        }
+        guard state.epochExamples >= 0, state.epochCorrect >= 0, state.epochCorrect <= state.epochExamples else {
+            throw fail("\(state.epochCorrect) correct of \(state.epochExamples) examples in the epoch so far")
+        }
+        var seen = [Bool](repeating: false, count: state.epochOrder.isEmpty ? 0 : examples)
+        for row in state.epochOrder {
+            let index = Int(row)
+            guard index >= 0 && index < examples && !seen[index] else {
+                throw fail("the epoch order is not a permutation of the \(examples) training rows (row \(row))")
+            }
+            seen[index] = true
+        }
+    }
 
     static func stepsPerEpoch(examples: Int, batchSize: Int) -> Int { (examples + batchSize - 1) / batchSize }
 
