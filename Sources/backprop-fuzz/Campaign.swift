@@ -24,7 +24,9 @@ enum Reader: String, CaseIterable, Sendable {
 
 /// What one mutant was and how backprop took it.
 struct MutantResult: Sendable {
-    enum Verdict: Sendable { case accepted, refused, failed }
+    /// `unchanged`: the mutations happened to leave every byte as it was (zeros
+    /// written over zeros), so the mutant was not run and counts for nothing.
+    enum Verdict: Sendable { case accepted, refused, failed, unchanged }
 
     let index: Int
     let seed: UInt64
@@ -72,6 +74,12 @@ struct Campaign {
         do {
             let original = try readFile(plan.source)
             let mutant = Mutator.mutate(original, seed: generator.next())
+            if mutant.bytes == original {
+                if !keep { removeTree(directory) }
+                return MutantResult(index: index, seed: seed, verdict: .unchanged, ending: "not run: no byte changed",
+                                    arguments: plan.arguments, mutatedFile: plan.mutant,
+                                    mutations: mutant.mutations.map(\.description), stderr: "")
+            }
             try writeFile(plan.mutant, mutant.bytes)
             mutations = mutant.mutations
             ending = try ChildProcess.run(backprop, plan.arguments, stderrPath: stderrPath, timeout: timeout)
@@ -81,15 +89,22 @@ struct Campaign {
         }
         let stderr = (try? readFile(stderrPath)).map { String(decoding: $0, as: UTF8.self) } ?? ""
         let lines = stderr.split(separator: "\n").filter { !$0.allSatisfy(\.isWhitespace) }
-        let verdict: MutantResult.Verdict = switch ending {
+        var verdict: MutantResult.Verdict = switch ending {
         case .exited(0): .accepted
         case .exited: lines.count == 1 ? .refused : .failed
         case .signaled, .timedOut: .failed
         }
+        // A checkpoint carries a checksum of every byte: one with any byte changed
+        // must be refused, never loaded with numbers other than those written.
+        var judged = ending.description
+        if reader == .checkpoint && verdict == .accepted {
+            verdict = .failed
+            judged = "a checkpoint with changed bytes was accepted"
+        }
         if verdict != .failed && !keep {
             removeTree(directory)
         }
-        return MutantResult(index: index, seed: seed, verdict: verdict, ending: ending.description,
+        return MutantResult(index: index, seed: seed, verdict: verdict, ending: judged,
                             arguments: plan.arguments, mutatedFile: plan.mutant,
                             mutations: mutations.map(\.description), stderr: stderr)
     }

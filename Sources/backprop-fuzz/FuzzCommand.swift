@@ -82,9 +82,11 @@ struct FuzzCommand: ParsableCommand {
     private func report(_ reader: Reader, _ results: [MutantResult], seconds: Double, work: String) throws -> Int {
         let accepted = results.filter { $0.verdict == .accepted }.count
         let refused = results.filter { $0.verdict == .refused }.count
+        let unchanged = results.filter { $0.verdict == .unchanged }.count
         let failed = results.filter { $0.verdict == .failed }
         print("\(reader.rawValue) reader: \(results.count) mutants (seed \(seed)): \(accepted) accepted, "
-              + "\(refused) refused with one line, \(failed.count) failed [\((seconds * 10).rounded() / 10) s]")
+              + "\(refused) refused with one line, \(failed.count) failed, \(unchanged) unchanged (not run) "
+              + "[\((seconds * 10).rounded() / 10) s]")
         if failed.isEmpty == false { mkdir(keepDir, 0o755) }
         for result in failed {
             let name = "\(reader.rawValue)-seed\(seed)-\(result.index)"
