@@ -48,11 +48,13 @@ struct ResumeCommand: ParsableCommand {
             configuration.workers = runOptions.parallelism.count
 
             let splits = try DatasetFile.load(dataPath).holdingOut(fraction: configuration.validationSplit, seed: configuration.seed)
+                .standardized(with: saved.inputScaling)
             let trainer: Trainer
             do {
                 trainer = try Trainer(
                     architecture: saved.architecture, configuration: configuration,
                     train: splits.train, validation: splits.validation, test: splits.test, state: saved.state)
+                trainer.inputScaling = saved.inputScaling
             } catch let error as DatasetError {
                 throw DatasetError(file: error.file, "\(error.message) (the checkpoint \(checkpoint) was trained for layers \(saved.architecture.layerSizes.map(String.init).joined(separator: ",")))")
             }

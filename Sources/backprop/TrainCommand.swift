@@ -43,6 +43,9 @@ struct TrainCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Write one JSON object per epoch to this file.", valueName: "file.jsonl"))
     var log: String?
 
+    @Flag(help: "Standardise every feature with the mean and standard deviation of the training split; recorded in the checkpoint and applied by evaluate, predict and export.")
+    var standardize = false
+
     @Flag(name: .shortAndLong, help: "Also print the BLAS kernels and engine settings.")
     var verbose = false
 
@@ -70,10 +73,14 @@ struct TrainCommand: ParsableCommand {
             // One run per checkpoint: fail at once if another has it.
             try checkpointer?.lock()
 
-            let splits = try DatasetFile.load(data).holdingOut(fraction: configuration.validationSplit, seed: configuration.seed)
+            let loaded = try DatasetFile.load(data).holdingOut(fraction: configuration.validationSplit, seed: configuration.seed)
+            let scaling = InputScaling.forTraining(
+                loaded, featureType: try DatasetFile.layout(data).splits[0].featureType, standardize: standardize)
+            let splits = loaded.standardized(with: scaling)
             let trainer = try Trainer(
                 architecture: architecture, configuration: configuration,
                 train: splits.train, validation: splits.validation, test: splits.test)
+            trainer.inputScaling = scaling
             try checkpointer?.refuseToReplaceAnotherRun(unless: overwrite)
             if !runOptions.quiet { printHeader(trainer, splits: splits) }
             try TrainingSession(
