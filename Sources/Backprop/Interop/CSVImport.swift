@@ -143,14 +143,12 @@ public enum CSVImport {
             var gx = [Float](), gy = [Float]()
             gx.reserveCapacity(keep.count * d)
             for row in keep { gx.append(contentsOf: x[(row * d)..<((row + 1) * d)]); gy.append(y[row]) }
-            if !test { x = [] }  // the train copy is made; free the rest sooner
             try file.write(gx, shape: [keep.count, d], to: "\(group)/x")
             if regression {
                 try file.write(gy, shape: [keep.count, 1], to: "\(group)/y")
             } else {
                 try file.write(gy.map { Int64($0) }, shape: [keep.count], to: "\(group)/y")
             }
-            if !test { x = [] }
         }
         try file.setAttribute("format", "backprop-dataset")
         try file.setAttribute("source", path)
