@@ -43,6 +43,9 @@ struct TrainCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Write one JSON object per epoch to this file.", valueName: "file.jsonl"))
     var log: String?
 
+    @Option(help: ArgumentHelp("Also write TensorBoard event files here: runs train/ and validation/, tags epoch_loss and epoch_accuracy, as Keras writes them.", valueName: "dir"))
+    var tensorboard: String?
+
     @Flag(help: "Standardise every feature with the mean and standard deviation of the training split; recorded in the checkpoint and applied by evaluate, predict and export.")
     var standardize = false
 
@@ -85,7 +88,8 @@ struct TrainCommand: ParsableCommand {
             if !runOptions.quiet { printHeader(trainer, splits: splits) }
             try TrainingSession(
                 trainer: trainer, test: splits.test, checkpointer: checkpointer,
-                log: try log.map { try MetricsLog(path: $0) }, reporter: ProgressReporter(quiet: runOptions.quiet)
+                log: try log.map { try MetricsLog(path: $0) }, reporter: ProgressReporter(quiet: runOptions.quiet),
+                tensorboard: try tensorboard.map { try TensorBoardLog(directory: $0) }
             ).run()
         }
     }
