@@ -7,7 +7,7 @@ import Backprop
 struct ImportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import", abstract: "Convert a dataset into Backprop's HDF5 layout.",
-        subcommands: [IDX.self, CSV.self, NPY.self])
+        subcommands: [IDX.self, CSV.self, NPY.self, NPZ.self])
 
     struct IDX: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -137,6 +137,41 @@ struct ImportCommand: ParsableCommand {
         func run() throws {
             try reportingFailures {
                 let summary = try NPYImport.run(x: x, y: y, testX: testX, testY: testY, output: output)
+                Terminal.write("\(output): \(summary)\n")
+            }
+        }
+    }
+
+    struct NPZ: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "npz",
+            abstract: "Convert a NumPy .npz archive (np.savez or np.savez_compressed) to an HDF5 dataset.",
+            discussion: """
+                Members x_train and y_train (and x_test, y_test when present), or the ones named. Example:
+                  backprop import npz mnist.npz -o mnist.h5
+                """)
+
+        @Argument(help: ArgumentHelp("The .npz archive.", valueName: "file.npz"))
+        var file: String
+
+        @Option(help: ArgumentHelp("The training features' member.", valueName: "name"))
+        var x = "x_train"
+
+        @Option(help: ArgumentHelp("The training labels' member.", valueName: "name"))
+        var y = "y_train"
+
+        @Option(help: ArgumentHelp("The test features' member (default x_test when present).", valueName: "name"))
+        var testX: String?
+
+        @Option(help: ArgumentHelp("The test labels' member (default y_test when present).", valueName: "name"))
+        var testY: String?
+
+        @Option(name: .shortAndLong, help: ArgumentHelp("The HDF5 file to write.", valueName: "out.h5"))
+        var output: String
+
+        func run() throws {
+            try reportingFailures {
+                let summary = try NPYImport.run(npz: file, x: x, y: y, testX: testX, testY: testY, output: output)
                 Terminal.write("\(output): \(summary)\n")
             }
         }

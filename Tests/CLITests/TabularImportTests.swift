@@ -95,6 +95,36 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: directory.path("e.h5")))
     }
 
+    @Test func npzArchivesStoredAndDeflatedImport() throws {
+        try Python.require(["numpy", "h5py"])
+        let directory = try TestDirectory()
+        let script = """
+            import sys, numpy as np
+            r = np.random.default_rng(0); x = r.integers(0, 256, (500, 7)).astype(np.uint8); y = r.integers(0, 3, 500)
+            np.savez(sys.argv[1] + "/s.npz", x_train=x, y_train=y, x_test=x[:50], y_test=y[:50])
+            np.savez_compressed(sys.argv[1] + "/c.npz", features=x.astype(np.float64), labels=y)
+            """
+        let written = try Python.run(script, [directory.url.path])
+        try #require(written.succeeded, "\(written)")
+        let stored = try BackpropCLI.run(["import", "npz", directory.path("s.npz"), "-o", directory.path("s.h5")])
+        #expect(stored.stdout.contains("500 training and 50 test examples of 7 features"), "\(stored)")
+        let deflated = try BackpropCLI.run(["import", "npz", directory.path("c.npz"), "--x", "features", "--y", "labels",
+                                            "-o", directory.path("c.h5")])
+        #expect(deflated.succeeded, "\(deflated)")
+        let check = """
+            import sys, numpy as np, h5py
+            d = sys.argv[1]; z = np.load(d + "/s.npz"); s = h5py.File(d + "/s.h5", "r"); c = h5py.File(d + "/c.h5", "r")
+            assert s["train/x"].dtype == np.uint8 and (s["train/x"][:] == z["x_train"]).all() and (s["test/y"][:] == z["y_test"]).all()
+            assert c["train/x"].dtype == np.float32 and (c["train/x"][:] == z["x_train"]).all() and "test" not in c
+            print("ok")
+            """
+        let result = try Python.run(check, [directory.url.path])
+        #expect(result.succeeded && result.stdout.contains("ok"), "\(result)")
+        let missing = try BackpropCLI.run(["import", "npz", directory.path("s.npz"), "--x", "nope", "-o", directory.path("n.h5")])
+        #expect(missing.failedCleanly && missing.stderrLines.count == 1 && missing.stderr.contains("has no member nope.npy"), "\(missing)")
+        #expect(!FileManager.default.fileExists(atPath: directory.path("n.h5")))
+    }
+
     /// Every import onto a tmpfs too small for its output: one line, exit 1, no crash, nothing left.
     @Test(.enabled(if: TmpfsMount.isAvailable, "needs root to mount a tmpfs"))
     func importsOnAFullDiskFailInOneLine() throws {

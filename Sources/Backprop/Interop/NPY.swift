@@ -84,11 +84,14 @@ public struct NPYHeader: Sendable, Equatable {
     }
 }
 
-/// Reads the rows of a 1- or 2-dimensional .npy file in blocks, as Float.
+/// Reads the rows of a 1- or 2-dimensional .npy file (or an .npz member) in blocks, as Float.
 public final class NPYReader {
     public let path: String
     public let header: NPYHeader
-    private let handle: FileHandle
+    private let handle: FileHandle?
+    /// An array held in memory (an .npz member), and where its next row starts.
+    private var memory: [UInt8] = []
+    private var memoryPosition = 0
     /// N, and the values per row (1 for a 1-D array).
     public let rows: Int
     public let width: Int
@@ -102,11 +105,7 @@ public final class NPYReader {
         self.handle = handle
         let head = (try? handle.read(upToCount: 65_536)).flatMap { $0 }.map { [UInt8]($0) } ?? []
         header = try NPYHeader.parse(head, file: path)
-        guard header.shape.count == 1 || header.shape.count == 2 else {
-            throw DatasetError(file: path, "has shape \(header.shape); expected 1 or 2 dimensions")
-        }
-        rows = header.shape[0]
-        width = header.shape.count == 2 ? header.shape[1] : 1
+        (rows, width) = try Self.rowsAndWidth(header, path: path)
         let size = (try? handle.seekToEnd()).map(Int.init) ?? 0
         guard size >= header.dataOffset + header.count * header.element.size else {
             throw DatasetError(file: path, "is truncated: shape \(header.shape) needs \(header.count * header.element.size) bytes of data, the file has \(max(0, size - header.dataOffset))")
@@ -114,15 +113,42 @@ public final class NPYReader {
         try handle.seek(toOffset: UInt64(header.dataOffset))
     }
 
-    deinit { try? handle.close() }
+    /// Reads the array in `bytes` (a whole .npy, e.g. an .npz member); `name` names it in errors.
+    public init(bytes: [UInt8], name: String) throws {
+        path = name
+        handle = nil
+        header = try NPYHeader.parse(Array(bytes.prefix(65_536)), file: name)
+        (rows, width) = try Self.rowsAndWidth(header, path: name)
+        guard bytes.count >= header.dataOffset + header.count * header.element.size else {
+            throw DatasetError(file: name, "is truncated: shape \(header.shape) needs \(header.count * header.element.size) bytes of data")
+        }
+        memory = bytes
+        memoryPosition = header.dataOffset
+    }
+
+    private static func rowsAndWidth(_ header: NPYHeader, path: String) throws -> (Int, Int) {
+        guard header.shape.count == 1 || header.shape.count == 2 else {
+            throw DatasetError(file: path, "has shape \(header.shape); expected 1 or 2 dimensions")
+        }
+        return (header.shape[0], header.shape.count == 2 ? header.shape[1] : 1)
+    }
+
+    deinit { try? handle?.close() }
 
     /// The next up to `count` rows (fewer at the end, none when done), as Float.
     public func read(rows count: Int) throws -> [Float] {
         let n = min(count, rows - next)
         guard n > 0 else { return [] }
         let bytes = n * width * header.element.size
-        guard let data = try handle.read(upToCount: bytes), data.count == bytes else {
-            throw DatasetError(file: path, "is truncated at row \(next)")
+        let data: Data
+        if let handle {
+            guard let read = try handle.read(upToCount: bytes), read.count == bytes else {
+                throw DatasetError(file: path, "is truncated at row \(next)")
+            }
+            data = read
+        } else {
+            data = Data(memory[memoryPosition..<(memoryPosition + bytes)])
+            memoryPosition += bytes
         }
         next += n
         return data.withUnsafeBytes { raw -> [Float] in
