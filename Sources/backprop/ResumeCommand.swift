@@ -29,6 +29,9 @@ struct ResumeCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Write the JSON log here instead of the run's own log file.", valueName: "file.jsonl"))
     var log: String?
 
+    @Option(help: ArgumentHelp("Also write TensorBoard event files here (new files beside the run's earlier ones, which TensorBoard merges).", valueName: "dir"))
+    var tensorboard: String?
+
     func run() throws {
         try reportingFailures {
             // The lock first, so the checkpoint cannot change between this read and
@@ -74,7 +77,8 @@ struct ResumeCommand: ParsableCommand {
                 dataset: absolutePath(dataPath), log: logPath, lock: lock)
             try TrainingSession(
                 trainer: trainer, test: splits.test, checkpointer: checkpointer,
-                log: metricsLog, reporter: ProgressReporter(quiet: quiet)
+                log: metricsLog, reporter: ProgressReporter(quiet: quiet),
+                tensorboard: try tensorboard.map { try TensorBoardLog(directory: $0) }
             ).run()
         }
     }
