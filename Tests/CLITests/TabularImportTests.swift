@@ -10,10 +10,15 @@ import Testing
 @Suite(.serialized) struct TabularImportTests {
     /// A learnable table: class "high" when f1 + f2 > 1, with a header, quoted fields and CRLF lines.
     static func table(rows: Int, seed: UInt64 = 5) -> String {
-        var generator = SplitMix64(seed: seed)
+        // A 64-bit LCG (Knuth's MMIX constants), its top 24 bits as a value in [0, 1).
+        var state = seed
+        func unit() -> Float {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Float(state >> 40) / Float(1 << 24)
+        }
         var text = "\"f1\",f2,species,\"f, 3\"\r\n"
         for _ in 0..<rows {
-            let a = generator.unit(), b = generator.unit(), c = generator.unit()
+            let a = unit(), b = unit(), c = unit()
             text += "\(a),\"\(b)\",\(a + b > 1 ? "high" : "\"low\""),\(c)\r\n"
         }
         return text
