@@ -16,6 +16,20 @@ import Testing
         return (data, checkpoint)
     }
 
+    @Test func evaluateOfAStandardizedModelGivesTrainsTestFigures() throws {
+        let directory = try TestDirectory()
+        let data = try Fixtures.writeDataset(directory.path("data.h5"), trainCount: 600, testCount: 400)
+        let checkpoint = directory.path("model.h5")
+        let train = try BackpropCLI.run(["train", data, "--layers", "8,16,3", "--epochs", "4", "--learning-rate", "0.1",
+                                         "--standardize", "--checkpoint", checkpoint, "-q"])
+        let line = try #require(train.stdoutLines.first { $0.hasPrefix("test accuracy:") }, "\(train)")
+        let evaluate = try BackpropCLI.run(["evaluate", checkpoint, data])
+        // "test accuracy: 0.9125 (loss 0.2514) on …" and "test: loss 0.2514 - accuracy 0.9125 - …"
+        let accuracy = figure(after: "accuracy: ", in: line), loss = figure(after: "(loss ", in: line)
+        #expect(accuracy != nil && accuracy == figure(after: "accuracy ", in: evaluate.stdout), "\(train)\n\(evaluate)")
+        #expect(loss != nil && loss == figure(after: "loss ", in: evaluate.stdout), "\(train)\n\(evaluate)")
+    }
+
     @Test func standardizationIsRecordedAndClassesAgreeWithEvaluate() throws {
         let directory = try TestDirectory()
         let (data, checkpoint) = try trained(directory)
