@@ -7,7 +7,7 @@ import Backprop
 struct ImportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import", abstract: "Convert a dataset into Backprop's HDF5 layout.",
-        subcommands: [IDX.self])
+        subcommands: [IDX.self, CSV.self, NPY.self, NPZ.self])
 
     struct IDX: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -56,6 +56,122 @@ struct ImportCommand: ParsableCommand {
                 let summary = try IDXImport.run(
                     images: images, labels: labels, testImages: testImages, testLabels: testLabels,
                     output: output, limit: limit, testLimit: testLimit)
+                Terminal.write("\(output): \(summary)\n")
+            }
+        }
+    }
+
+    struct CSV: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "csv",
+            abstract: "Convert a CSV table (one label column, numeric features) to an HDF5 dataset.",
+            discussion: """
+                Quoted fields and a header line are recognised. Class names in the label column become labels \
+                0, 1, … in sorted order, recorded in the file's class_names attribute. Example:
+                  backprop import csv wine.csv --label-column target --test-fraction 0.2 --seed 1 -o wine.h5
+                """)
+
+        @Argument(help: ArgumentHelp("The CSV file.", valueName: "file.csv"))
+        var file: String
+
+        @Option(help: ArgumentHelp("The label column: its header name, or its 0-based index.", valueName: "name|index"))
+        var labelColumn: String
+
+        @Option(help: ArgumentHelp("Hold out this fraction of rows as test/ (chosen by --seed).", valueName: "f"))
+        var testFraction = 0.0
+
+        @Option(help: "The seed that picks the test rows.")
+        var seed: UInt64 = 0
+
+        @Flag(help: "The label column is a numeric target, not a class.")
+        var regression = false
+
+        @Option(name: .shortAndLong, help: ArgumentHelp("The HDF5 file to write.", valueName: "out.h5"))
+        var output: String
+
+        func validate() throws {
+            guard testFraction >= 0 && testFraction < 1 else {
+                throw ValidationError("--test-fraction must be at least 0 and below 1, got \(testFraction)")
+            }
+        }
+
+        func run() throws {
+            try reportingFailures {
+                let summary = try CSVImport.run(csv: file, labelColumn: labelColumn, testFraction: testFraction,
+                                                seed: seed, regression: regression, output: output)
+                Terminal.write("\(output): \(summary)\n")
+            }
+        }
+    }
+
+    struct NPY: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "npy",
+            abstract: "Convert NumPy .npy arrays (X: N×D, Y: N labels or N×K targets) to an HDF5 dataset.",
+            discussion: """
+                uint8 features stay uint8 (training scales them by 1/255). Example:
+                  backprop import npy x_train.npy y_train.npy --test-x x_test.npy --test-y y_test.npy -o data.h5
+                """)
+
+        @Argument(help: ArgumentHelp("Training features (.npy, N × D).", valueName: "x.npy"))
+        var x: String
+
+        @Argument(help: ArgumentHelp("Training labels or targets (.npy).", valueName: "y.npy"))
+        var y: String
+
+        @Option(help: ArgumentHelp("Test features.", valueName: "file"))
+        var testX: String?
+
+        @Option(help: ArgumentHelp("Test labels or targets.", valueName: "file"))
+        var testY: String?
+
+        @Option(name: .shortAndLong, help: ArgumentHelp("The HDF5 file to write.", valueName: "out.h5"))
+        var output: String
+
+        func validate() throws {
+            guard (testX == nil) == (testY == nil) else {
+                throw ValidationError("--test-x and --test-y go together; give both or neither")
+            }
+        }
+
+        func run() throws {
+            try reportingFailures {
+                let summary = try NPYImport.run(x: x, y: y, testX: testX, testY: testY, output: output)
+                Terminal.write("\(output): \(summary)\n")
+            }
+        }
+    }
+
+    struct NPZ: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "npz",
+            abstract: "Convert a NumPy .npz archive (np.savez or np.savez_compressed) to an HDF5 dataset.",
+            discussion: """
+                Members x_train and y_train (and x_test, y_test when present), or the ones named. Example:
+                  backprop import npz mnist.npz -o mnist.h5
+                """)
+
+        @Argument(help: ArgumentHelp("The .npz archive.", valueName: "file.npz"))
+        var file: String
+
+        @Option(help: ArgumentHelp("The training features' member.", valueName: "name"))
+        var x = "x_train"
+
+        @Option(help: ArgumentHelp("The training labels' member.", valueName: "name"))
+        var y = "y_train"
+
+        @Option(help: ArgumentHelp("The test features' member (default x_test when present).", valueName: "name"))
+        var testX: String?
+
+        @Option(help: ArgumentHelp("The test labels' member (default y_test when present).", valueName: "name"))
+        var testY: String?
+
+        @Option(name: .shortAndLong, help: ArgumentHelp("The HDF5 file to write.", valueName: "out.h5"))
+        var output: String
+
+        func run() throws {
+            try reportingFailures {
+                let summary = try NPYImport.run(npz: file, x: x, y: y, testX: testX, testY: testY, output: output)
                 Terminal.write("\(output): \(summary)\n")
             }
         }

@@ -29,6 +29,9 @@ struct ResumeCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Write the JSON log here instead of the run's own log file.", valueName: "file.jsonl"))
     var log: String?
 
+    @Option(help: ArgumentHelp("Also write TensorBoard event files here (new files beside the run's earlier ones, which TensorBoard merges).", valueName: "dir"))
+    var tensorboard: String?
+
     func run() throws {
         try reportingFailures {
             // The lock first, so the checkpoint cannot change between this read and
@@ -48,11 +51,13 @@ struct ResumeCommand: ParsableCommand {
             configuration.workers = runOptions.parallelism.count
 
             let splits = try DatasetFile.load(dataPath).holdingOut(fraction: configuration.validationSplit, seed: configuration.seed)
+                .standardized(with: saved.inputScaling)
             let trainer: Trainer
             do {
                 trainer = try Trainer(
                     architecture: saved.architecture, configuration: configuration,
                     train: splits.train, validation: splits.validation, test: splits.test, state: saved.state)
+                trainer.inputScaling = saved.inputScaling
             } catch let error as DatasetError {
                 throw DatasetError(file: error.file, "\(error.message) (the checkpoint \(checkpoint) was trained for layers \(saved.architecture.layerSizes.map(String.init).joined(separator: ",")))")
             } catch let error as ConfigurationError where error.setting == nil {
@@ -75,7 +80,8 @@ struct ResumeCommand: ParsableCommand {
                 dataset: absolutePath(dataPath), log: logPath, lock: lock)
             try TrainingSession(
                 trainer: trainer, test: splits.test, checkpointer: checkpointer,
-                log: metricsLog, reporter: ProgressReporter(quiet: quiet)
+                log: metricsLog, reporter: ProgressReporter(quiet: quiet),
+                tensorboard: try tensorboard.map { try TensorBoardLog(directory: $0) }
             ).run()
         }
     }

@@ -43,6 +43,12 @@ struct TrainCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Write one JSON object per epoch to this file.", valueName: "file.jsonl"))
     var log: String?
 
+    @Option(help: ArgumentHelp("Also write TensorBoard event files here: runs train/ and validation/, tags epoch_loss and epoch_accuracy, as Keras writes them.", valueName: "dir"))
+    var tensorboard: String?
+
+    @Flag(help: "Standardise every feature with the mean and standard deviation of the training split; recorded in the checkpoint and applied by evaluate, predict and export.")
+    var standardize = false
+
     @Flag(name: .shortAndLong, help: "Also print the BLAS kernels and engine settings.")
     var verbose = false
 
@@ -70,15 +76,20 @@ struct TrainCommand: ParsableCommand {
             // One run per checkpoint: fail at once if another has it.
             try checkpointer?.lock()
 
-            let splits = try DatasetFile.load(data).holdingOut(fraction: configuration.validationSplit, seed: configuration.seed)
+            let loaded = try DatasetFile.load(data).holdingOut(fraction: configuration.validationSplit, seed: configuration.seed)
+            let scaling = InputScaling.forTraining(
+                loaded, featureType: try DatasetFile.layout(data).splits[0].featureType, standardize: standardize)
+            let splits = loaded.standardized(with: scaling)
             let trainer = try Trainer(
                 architecture: architecture, configuration: configuration,
                 train: splits.train, validation: splits.validation, test: splits.test)
+            trainer.inputScaling = scaling
             try checkpointer?.refuseToReplaceAnotherRun(unless: overwrite)
             if !runOptions.quiet { printHeader(trainer, splits: splits) }
             try TrainingSession(
                 trainer: trainer, test: splits.test, checkpointer: checkpointer,
-                log: try log.map { try MetricsLog(path: $0) }, reporter: ProgressReporter(quiet: runOptions.quiet)
+                log: try log.map { try MetricsLog(path: $0) }, reporter: ProgressReporter(quiet: runOptions.quiet),
+                tensorboard: try tensorboard.map { try TensorBoardLog(directory: $0) }
             ).run()
         }
     }

@@ -12,6 +12,7 @@ struct TrainingSession {
     let checkpointer: Checkpointer?
     let log: MetricsLog?
     let reporter: ProgressReporter
+    var tensorboard: TensorBoardLog? = nil
 
     func run() throws {
         StopSignals.install()
@@ -21,7 +22,10 @@ struct TrainingSession {
             // a signal stopped the run, and only if that state is not saved yet.
             try trainer.fit(onEvent: { event in
                 reporter.handle(event)
-                if case .epochEnded(let record) = event { try log?.append(record) }
+                if case .epochEnded(let record) = event {
+                    try log?.append(record)
+                    try tensorboard?.append(record)
+                }
                 try checkpointer?.handle(event, trainer: trainer)
             }, shouldStop: { StopSignals.requested != nil })
         } catch let error as SystemCallError {

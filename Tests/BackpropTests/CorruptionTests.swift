@@ -54,7 +54,7 @@ import Testing
     @Test func theIntactFileReadsBackExactly() throws {
         let file = TemporaryCheckpoint()
         #expect(try read(Self.original.bytes, at: file.path) == .readBackExactly)
-        #expect(Self.original.bytes.starts(with: Array("backprop checkpoint\nformat 2\nlength ".utf8)))
+        #expect(Self.original.bytes.starts(with: Array("backprop checkpoint\nformat 3\nlength ".utf8)))
     }
 
     /// Every byte of the first 4 KiB (the header, HDF5's superblock and object
@@ -123,8 +123,8 @@ import Testing
     @Test func aHeaderOfANewerFormatIsRefusedByName() throws {
         let file = TemporaryCheckpoint()
         let body = Array(Self.original.bytes.dropFirst(CheckpointHeader.size))
-        let future = CheckpointHeader(format: 3, sealing: body).bytes + body
-        #expect(try read(future, at: file.path) == .refused("written in checkpoint format 3, newer than this backprop reads (2); upgrade backprop"))
+        let future = CheckpointHeader(format: Checkpoint.formatVersion + 1, sealing: body).bytes + body
+        #expect(try read(future, at: file.path) == .refused("written in checkpoint format \(Checkpoint.formatVersion + 1), newer than this backprop reads (\(Checkpoint.formatVersion)); upgrade backprop"))
     }
 
     @Test func aFormatOneFileClaimingFormatTwoIsRefused() throws {

@@ -174,7 +174,7 @@ import TestSupport
         let file = try HDF5File(path: checkpoint, mode: .readOnly)
         defer { file.close() }
         #expect(try file.stringAttribute("format") == "backprop-checkpoint")
-        #expect(try file.intAttribute("format_version") == 2)
+        #expect(try file.intAttribute("format_version") == 3)
         #expect(try file.intsAttribute("layer_sizes", of: "model") == [8, 16, 3])
         #expect(try file.stringsAttribute("activations", of: "model") == ["relu", "softmax"])
         #expect(try file.stringAttribute("loss", of: "model") == "softmax-cross-entropy")

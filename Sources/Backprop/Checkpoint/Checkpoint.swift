@@ -3,7 +3,8 @@
 //
 //   bytes 0-511                    the header: format, length and CRC-32 of the rest (CheckpointHeader)
 //   /                              format = "backprop-checkpoint", format_version
-//   /model                         layer_sizes, activations, leaky_slopes, loss (attributes)
+//   /model                         layer_sizes, activations, leaky_slopes, loss, input_factor (attributes)
+//   /model/input_mean, input_deviation float32 n[0]: μ and σ of `train --standardize` (InputScaling)
 //   /model/layer{l}/W, b           float32 n[l] × n[l-1] and n[l], for l = 1 … L
 //   /optimizer                     name, state_names (attributes)
 //   /optimizer/{state}/layer{l}/W, b   the optimizer's per-parameter state, same shapes
@@ -13,9 +14,11 @@
 
 /// A model, with the settings and state of the run that trained it when there was one.
 public struct Checkpoint: Sendable {
-    /// The newest layout this version writes and reads. 2: a header with the
-    /// checksum of every byte (CheckpointHeader). 1: no header; still read.
-    public static let formatVersion = 2
+    /// The newest layout this version writes and reads. 3: the model's input
+    /// scaling (model/input_factor, input_mean, input_deviation), so that a
+    /// backprop that would ignore it refuses the file. 2: a header with the
+    /// checksum of every byte (CheckpointHeader). 1: no header. 1 and 2 are still read.
+    public static let formatVersion = 3
     public static let formatName = "backprop-checkpoint"
 
     public var architecture: Architecture
@@ -30,12 +33,16 @@ public struct Checkpoint: Sendable {
     /// The run's checkpoint policy, so `resume` keeps it.
     public var checkpointEvery: Int?
     public var keep: Int
+    /// What raw inputs go through before layer 1 (identity in checkpoints that predate it).
+    public var inputScaling: InputScaling
 
     public init(
         architecture: Architecture, configuration: TrainingConfiguration?, state: TrainingState,
-        dataset: String? = nil, log: String? = nil, checkpointEvery: Int? = nil, keep: Int = 0
+        dataset: String? = nil, log: String? = nil, checkpointEvery: Int? = nil, keep: Int = 0,
+        inputScaling: InputScaling = .identity
     ) {
         precondition(state.parameters.count == ParameterLayout(architecture).count)
+        self.inputScaling = inputScaling
         self.architecture = architecture
         self.configuration = configuration
         self.state = state
@@ -48,14 +55,15 @@ public struct Checkpoint: Sendable {
     /// A checkpoint that holds only `model`.
     public init(model: Model) {
         self.init(architecture: model.architecture, configuration: nil,
-                  state: TrainingState(parameters: model.parameters, optimizerState: []))
+                  state: TrainingState(parameters: model.parameters, optimizerState: []), inputScaling: model.inputScaling)
     }
 
     /// The checkpoint of `trainer`'s run as it stands.
     public init(trainer: Trainer, dataset: String? = nil, log: String? = nil, checkpointEvery: Int? = nil, keep: Int = 0) {
         self.init(architecture: trainer.architecture, configuration: trainer.configuration,
-                  state: trainer.state, dataset: dataset, log: log, checkpointEvery: checkpointEvery, keep: keep)
+                  state: trainer.state, dataset: dataset, log: log, checkpointEvery: checkpointEvery, keep: keep,
+                  inputScaling: trainer.inputScaling)
     }
 
-    public var model: Model { Model(architecture: architecture, parameters: state.parameters) }
+    public var model: Model { Model(architecture: architecture, parameters: state.parameters, inputScaling: inputScaling) }
 }

@@ -200,12 +200,13 @@ private struct CheckpointReader {
         }
         let architecture = try readArchitecture()
         let parameters = try readLayers(under: "model", architecture: architecture)
+        let scaling = try readInputScaling(architecture: architecture)
         guard file.contains("training") else { throw fail("missing group training") }
         let isRun = file.hasAttribute(TrainingAttribute.marksTrainingRun, on: "training")
         var record = try readTrainingAttributes(includingSettings: isRun)
         record.state.parameters = parameters
         guard isRun else {
-            return Checkpoint(architecture: architecture, configuration: nil, state: record.state)
+            return Checkpoint(architecture: architecture, configuration: nil, state: record.state, inputScaling: scaling)
         }
         do {
             try record.configuration.validate()
@@ -224,7 +225,38 @@ private struct CheckpointReader {
             state.bestParameters = try readLayers(under: "training/best", architecture: architecture)
         }
         return Checkpoint(architecture: architecture, configuration: record.configuration, state: state,
-                          dataset: record.dataset, log: record.log, checkpointEvery: record.checkpointEvery, keep: record.keep)
+                          dataset: record.dataset, log: record.log, checkpointEvery: record.checkpointEvery, keep: record.keep,
+                          inputScaling: scaling)
+    }
+
+    /// model/input_factor and, after `--standardize`, model/input_mean and
+    /// input_deviation; a checkpoint written before scaling was recorded has
+    /// none of them and reads as unscaled.
+    func readInputScaling(architecture: Architecture) throws -> InputScaling {
+        guard file.hasAttribute("input_factor", on: "model") else { return .identity }
+        let factor = try file.doubleAttribute("input_factor", of: "model")
+        guard factor.isFinite, factor > 0 else { throw fail("model/input_factor is \(factor); expected a positive number") }
+        switch (file.contains("model/input_mean"), file.contains("model/input_deviation")) {
+        case (false, false): return InputScaling(factor: Float(factor))
+        case (true, true): break
+        default: throw fail("model has one of input_mean and input_deviation; expected both or neither")
+        }
+        let width = architecture.inputWidth
+        var columns: [[Float]] = []
+        for name in ["input_mean", "input_deviation"] {
+            let dataset = try file.dataset("model/\(name)")
+            guard dataset.shape == [width] else {
+                throw fail("model/\(name) has shape \(dataset.shape); expected [\(width)], one value per input feature")
+            }
+            columns.append(try dataset.read(as: Float.self))
+        }
+        if let bad = columns[0].firstIndex(where: { !$0.isFinite }) {
+            throw fail("model/input_mean element \(bad) is \(columns[0][bad]); expected finite values")
+        }
+        if let bad = columns[1].firstIndex(where: { !($0 > 0 && $0.isFinite) }) {
+            throw fail("model/input_deviation element \(bad) is \(columns[1][bad]); expected positive values")
+        }
+        return InputScaling(factor: Float(factor), mean: columns[0], deviation: columns[1])
     }
 
     /// Restores the attributes of /training row by row from `TrainingAttribute.all`;

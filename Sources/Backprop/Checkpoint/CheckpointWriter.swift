@@ -59,6 +59,12 @@ extension Checkpoint {
         try file.setAttribute("activations", architecture.activations.map(\.name), on: "model")
         try file.setAttribute("leaky_slopes", architecture.activations.map(\.leakySlope), on: "model")
         try file.setAttribute("loss", architecture.loss.rawValue, on: "model")
+        try file.setAttribute("input_factor", Double(inputScaling.factor), on: "model")
+        if inputScaling.isStandardized {
+            let width = architecture.inputWidth
+            try file.write(inputScaling.mean, shape: [width], to: "model/input_mean")
+            try file.write(inputScaling.deviation, shape: [width], to: "model/input_deviation")
+        }
         try writeLayers(state.parameters[...], under: "model", to: file)
     }
 

@@ -46,17 +46,17 @@ public enum IDXImport {
     /// Reads `images` and `labels` (and the test pair, if given) and writes them to
     /// `output` as train/x, train/y, test/x, test/y.
     ///
-    /// Everything is checked before anything is written, and the file is built
-    /// under a temporary name beside `output` and renamed into place at the end
-    /// (`AtomicReplace`), so a failed import leaves no half-written file, and any
-    /// earlier file at `output` untouched.
+    /// Everything is checked before anything is written; the file is built in
+    /// memory, written under a temporary name beside `output` and renamed into
+    /// place at the end (`AtomicReplace`), so a failed import (a full disk too)
+    /// leaves no half-written file, and any earlier file at `output` untouched.
     ///
     /// - Parameters:
     ///   - limit: keep only the first `limit` training rows (for small subsets).
     ///   - testLimit: keep only the first `testLimit` test rows.
     /// - Throws: `ConfigurationError` for inconsistent arguments; `DatasetError`
-    ///   naming the file for unreadable or mismatched IDX files; `HDF5Error` if the
-    ///   output cannot be written.
+    ///   naming the file for unreadable or mismatched IDX files; `SystemCallError`
+    ///   naming `output` if it cannot be written.
     public static func run(
         images: String, labels: String, testImages: String?, testLabels: String?,
         output: String, limit: Int? = nil, testLimit: Int? = nil
@@ -77,12 +77,12 @@ public enum IDXImport {
         if let test, test.imageShape != train.imageShape {
             throw DatasetError(file: test.images, "images are \(test.imageShape.formatted) but the training images in \(train.images) are \(train.imageShape.formatted)")
         }
-        var summary: Summary?
-        try AtomicReplace.write(to: output) { temporary in
-            summary = try write(train: train, test: test, limit: limit, testLimit: testLimit,
-                                to: temporary, output: output)
-        }
-        return summary!
+        // Built in memory and written with POSIX calls, as checkpoints are: libhdf5
+        // segfaults at exit after a failed write to disk (CheckpointWriter says why),
+        // so a full disk must fail in our write, not in HDF5's.
+        let (summary, image) = try write(train: train, test: test, limit: limit, testLimit: testLimit, output: output)
+        try OutputFile.write([image], to: output)
+        return summary
     }
 
     /// A pair of image and label files whose headers agree.
@@ -114,9 +114,9 @@ public enum IDXImport {
     }
 
     private static func write(
-        train: Split, test: Split?, limit: Int?, testLimit: Int?, to path: String, output: String
-    ) throws -> Summary {
-        let file = try HDF5File(path: path, mode: .truncate)
+        train: Split, test: Split?, limit: Int?, testLimit: Int?, output: String
+    ) throws -> (Summary, [UInt8]) {
+        let file = try HDF5File(inMemoryNamed: output)
         defer { file.close() }
         let (trainCount, trainClasses) = try write(train, limit: limit, group: "train", to: file)
         var testCount = 0, testClasses = 0
@@ -128,10 +128,10 @@ public enum IDXImport {
         if let test { source += "; test: \(test.source)" }
         try file.setAttribute("source", source)
         try file.setAttribute("image_shape", train.imageShape)
-        try file.flush()
-        return Summary(output: output, trainCount: trainCount, testCount: testCount,
-                       featureCount: train.imageShape.reduce(1, *), imageShape: train.imageShape,
-                       classCount: max(trainClasses, testClasses))
+        let summary = Summary(output: output, trainCount: trainCount, testCount: testCount,
+                              featureCount: train.imageShape.reduce(1, *), imageShape: train.imageShape,
+                              classCount: max(trainClasses, testClasses))
+        return (summary, try file.image())
     }
 
     /// Writes one split as `group`/x and `group`/y; returns its row count and

@@ -17,15 +17,21 @@ public struct Evaluation: Sendable, Equatable {
     }
 }
 
-/// An architecture and its parameters, laid out by `ParameterLayout`.
+/// An architecture, its parameters laid out by `ParameterLayout`, and the
+/// scaling its raw inputs get before the first layer.
 public struct Model: Sendable, Equatable {
     public let architecture: Architecture
     public let parameters: [Float]
+    /// Applied to raw features before layer 1 (DatasetFile applies the uint8 factor as it loads).
+    public let inputScaling: InputScaling
 
-    public init(architecture: Architecture, parameters: [Float]) {
+    public init(architecture: Architecture, parameters: [Float], inputScaling: InputScaling = .identity) {
         precondition(parameters.count == ParameterLayout(architecture).count, "parameter count does not match the architecture")
+        precondition(!inputScaling.isStandardized || inputScaling.mean.count == architecture.inputWidth,
+                     "the input scaling has \(inputScaling.mean.count) features; the network takes \(architecture.inputWidth)")
         self.architecture = architecture
         self.parameters = parameters
+        self.inputScaling = inputScaling
     }
 
     /// A freshly initialised model.
@@ -43,17 +49,21 @@ public struct Model: Sendable, Equatable {
         parameters[ParameterLayout(architecture).layers[l - 1].biases]
     }
 
-    /// Mean loss and accuracy over every example of `dataset`, computed in parallel.
+    /// Mean loss and accuracy over every example of `dataset` (as DatasetFile
+    /// loads it: uint8 features already scaled), standardised as in training,
+    /// computed in parallel.
     public func evaluate(
         on dataset: Dataset, workers: Int = ProcessInfo.processInfo.activeProcessorCount, microBatch: Int = 256
     ) throws -> Evaluation {
         try dataset.validate(for: architecture)
+        let dataset = inputScaling.standardize(dataset)
         let evaluator = Evaluator(network: Network(architecture), workers: workers, microBatch: microBatch)
         let result = parameters.withUnsafeBufferPointer { evaluator.evaluate(dataset, parameters: $0.baseAddress!) }
         return Evaluation(result, examples: dataset.count)
     }
 
-    /// The outputs a[L] for `x` (rows × n[0], row-major): rows × n[L].
+    /// The outputs a[L] for `x` (rows × n[0], row-major), taken as the network's
+    /// inputs as they are (no input scaling): rows × n[L]. `Predictor` scales raw inputs.
     public func predict(_ x: [Float]) -> [Float] {
         let width = architecture.inputWidth
         precondition(x.count % width == 0, "x must hold whole rows of \(width) features")

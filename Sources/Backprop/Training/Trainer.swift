@@ -15,6 +15,9 @@ public final class Trainer {
     public let train: Dataset
     public let validation: Dataset?
     public let test: Dataset?
+    /// The scaling the data given was prepared with, recorded in the model and
+    /// its checkpoints; the trainer itself applies none.
+    public var inputScaling = InputScaling.identity
 
     let network: Network
     let store: ParameterStore
@@ -99,7 +102,7 @@ public final class Trainer {
     }
 
     /// The model as it stands.
-    public var model: Model { Model(architecture: architecture, parameters: store.values) }
+    public var model: Model { Model(architecture: architecture, parameters: store.values, inputScaling: inputScaling) }
 
     /// Everything needed to continue this run exactly.
     public var state: TrainingState {
