@@ -6,7 +6,7 @@
 import Foundation
 import HDF5
 import Testing
-@testable import Backprop
+@_spi(Benchmarking) @testable import Backprop
 
 @Suite struct InputScalingTests {
     let architecture = try! Architecture(layerSizes: [3, 5, 2], hiddenActivation: .leakyReLU(slope: 0.05), loss: .softmaxCrossEntropy)

@@ -3,6 +3,7 @@
 
 import Foundation
 import Testing
+import TestSupport
 
 @Suite(.serialized) struct ExportCommandTests {
     /// Trains a small model (leaky ReLU and tanh hidden layers, standardised

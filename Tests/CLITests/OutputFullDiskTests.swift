@@ -3,6 +3,7 @@
 
 import Foundation
 import Testing
+import TestSupport
 
 @Suite(.serialized) struct OutputFullDiskTests {
     @Test(.enabled(if: TmpfsMount.isAvailable, "needs root to mount a tmpfs"))

@@ -5,6 +5,7 @@
 
 import Foundation
 import Testing
+import TestSupport
 
 @Suite struct PredictCommandTests {
     func trained(_ directory: TestDirectory, standardize: Bool = true) throws -> (data: String, checkpoint: String) {

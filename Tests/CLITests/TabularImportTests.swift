@@ -6,6 +6,7 @@ import Foundation
 import Glibc
 import HDF5
 import Testing
+import TestSupport
 
 @Suite(.serialized) struct TabularImportTests {
     /// A learnable table: class "high" when f1 + f2 > 1, with a header, quoted fields and CRLF lines.
