@@ -16,14 +16,34 @@ struct TrainingSession {
     func run() throws {
         StopSignals.install()
         defer { checkpointer?.unlock() }
+        let ranks = Ranks.communicator
+        // Under mpirun, the ranks agree after every event whether to stop (a
+        // signal reached any of them) and whether rank 0's checkpoint or log
+        // write failed, so all stop at the same step and none trains on.
+        var stopAgreed = false
         do {
             // The checkpointer writes the final checkpoint at `.finished`, also when
             // a signal stopped the run, and only if that state is not saved yet.
             try trainer.fit(onEvent: { event in
                 reporter.handle(event)
-                if case .epochEnded(let record) = event { try log?.append(record) }
-                try checkpointer?.handle(event, trainer: trainer)
-            }, shouldStop: { StopSignals.requested != nil })
+                guard ranks.size > 1 else {
+                    if case .epochEnded(let record) = event { try log?.append(record) }
+                    try checkpointer?.handle(event, trainer: trainer)
+                    return
+                }
+                var failure: Error?
+                do {
+                    if case .epochEnded(let record) = event { try log?.append(record) }
+                    try checkpointer?.handle(event, trainer: trainer)
+                } catch {
+                    failure = error
+                }
+                var flags: (Int32, Int32) = (failure == nil ? 0 : 1, StopSignals.requested == nil ? 0 : 1)
+                withUnsafeMutableBytes(of: &flags) { ranks.agree($0.baseAddress!.assumingMemoryBound(to: Int32.self), count: 2) }
+                stopAgreed = flags.1 != 0
+                if let failure { throw failure }
+                if flags.0 != 0 { throw RankStopped() }
+            }, shouldStop: { ranks.size > 1 ? stopAgreed : StopSignals.requested != nil })
         } catch let error as SystemCallError {
             // Only a checkpoint write makes system calls here: the run cannot go on
             // without one, so it stops, saying what the file on disk still holds.
@@ -32,7 +52,7 @@ struct TrainingSession {
             let kept = checkpointer.map { FileManager.default.fileExists(atPath: $0.path) ? "; the last good checkpoint \($0.path) is kept" : "" } ?? ""
             throw ConfigurationError("\(error.description)\(kept)")
         }
-        if let signal = StopSignals.requested {
+        if let signal = StopSignals.requested ?? (stopAgreed ? SIGTERM : nil) {
             let position = "epoch \(trainer.epochsDone + 1), step \(trainer.stepInEpoch)/\(trainer.stepsPerEpoch), global step \(trainer.globalStep)"
             if let checkpointer {
                 Terminal.warn("stopped by \(StopSignals.name(signal)) at \(position); checkpoint written to \(checkpointer.path); continue with: backprop resume \(checkpointer.path)")

@@ -39,9 +39,14 @@ public final class Scheduler: @unchecked Sendable {
     private let reduce: ReducePass
     private let update: UpdatePass
     private let evaluator: Evaluator
+    /// With more than one rank: the exchange that sums all ranks' slots.
+    private let exchange: GradientExchange?
 
     @_spi(Benchmarking)
-    public init(architecture: Architecture, store: ParameterStore, workers: Int, microBatch: Int, maxBatch: Int) {
+    public init(
+        architecture: Architecture, store: ParameterStore, workers: Int, microBatch: Int, maxBatch: Int,
+        communicator: any Communicator = SingleProcess()
+    ) {
         precondition(workers > 0 && microBatch > 0 && maxBatch > 0)
         let network = Network(architecture)
         precondition(store.layout == network.layout, "the parameter store is laid out for another architecture")
@@ -58,6 +63,8 @@ public final class Scheduler: @unchecked Sendable {
         reduce = ReducePass(slots: slots, store: store, slices: slices)
         update = UpdatePass(slots: slots, store: store, slices: slices)
         evaluator = Evaluator(workers: workers, crew: crew, microBatch: microBatch)
+        exchange = communicator.size > 1
+            ? GradientExchange(communicator: communicator, slots: slots, store: store, slices: slices) : nil
     }
 
     /// Optimizer step number `step` (1-based) on the examples `batch` of `dataset`.
@@ -74,13 +81,25 @@ public final class Scheduler: @unchecked Sendable {
         let m = batch.count
         precondition(m > 0 && m <= maxBatch, "minibatch of \(m) rows, the scheduler was sized for \(maxBatch)")
 
-        // Forward and backward: each shard into its own slot.
-        var result = gradients.run(dataset, rows: batch, parameters: store.pointer, on: crew)
-        guard result.lossSum.isFinite else { throw DivergenceError(step: step, what: "loss") }
-
-        // Reduce, and scale to ∂J/∂θ: each worker owns a slice of the parameters.
         let shardCount = (m + microBatch - 1) / microBatch
-        result.gradientNorm = reduce.run(shardCount: shardCount, batchSize: m, on: crew)
+        var result: StepResult
+        if let exchange {
+            // Several ranks: this rank's shards, then every rank's loss and the
+            // gradient summed across ranks in the single-process tree order. All
+            // ranks see the same sums, so they all stop, or all go on, together.
+            let mine = exchange.slots(shardCount: shardCount)
+            gradients.run(dataset, rows: batch, shards: mine, parameters: store.pointer, on: crew)
+            result = exchange.gatherResults(gradients.results, shardCount: shardCount, examples: m)
+            guard result.lossSum.isFinite else { throw DivergenceError(step: step, what: "loss") }
+            result.gradientNorm = exchange.reduce(shardCount: shardCount, batchSize: m, on: crew)
+        } else {
+            // Forward and backward: each shard into its own slot.
+            result = gradients.run(dataset, rows: batch, parameters: store.pointer, on: crew)
+            guard result.lossSum.isFinite else { throw DivergenceError(step: step, what: "loss") }
+
+            // Reduce, and scale to ∂J/∂θ: each worker owns a slice of the parameters.
+            result.gradientNorm = reduce.run(shardCount: shardCount, batchSize: m, on: crew)
+        }
         guard result.gradientNorm.isFinite else { throw DivergenceError(step: step, what: "gradient") }
         var scale: Float = 1
         if let clipNorm, result.gradientNorm > clipNorm { scale = Float(clipNorm / result.gradientNorm) }

@@ -27,7 +27,8 @@ public final class Trainer {
     /// Starts a run from `model`'s parameters, or from a fresh initialisation.
     public convenience init(
         architecture: Architecture, configuration: TrainingConfiguration,
-        train: Dataset, validation: Dataset? = nil, test: Dataset? = nil, model: Model? = nil
+        train: Dataset, validation: Dataset? = nil, test: Dataset? = nil, model: Model? = nil,
+        communicator: any Communicator = SingleProcess()
     ) throws {
         if let model, model.architecture != architecture {
             throw ConfigurationError("the model's architecture \(model.architecture) is not the one to train, \(architecture)")
@@ -35,7 +36,8 @@ public final class Trainer {
         let parameters = model?.parameters
             ?? configuration.initialization.parameters(for: architecture, seed: configuration.seed)
         try self.init(architecture: architecture, configuration: configuration, train: train, validation: validation,
-                      test: test, state: TrainingState(parameters: parameters, optimizerState: []))
+                      test: test, state: TrainingState(parameters: parameters, optimizerState: []),
+                      communicator: communicator)
     }
 
     /// Continues a run from `state` (e.g. read from a checkpoint). The
@@ -45,7 +47,8 @@ public final class Trainer {
     /// (`scheduleSteps`), so steps past it run at the schedule's end rate.
     public init(
         architecture: Architecture, configuration: TrainingConfiguration,
-        train: Dataset, validation: Dataset? = nil, test: Dataset? = nil, state: TrainingState
+        train: Dataset, validation: Dataset? = nil, test: Dataset? = nil, state: TrainingState,
+        communicator: any Communicator = SingleProcess()
     ) throws {
         try configuration.validate()
         var configuration = configuration
@@ -88,7 +91,7 @@ public final class Trainer {
         let batch = min(configuration.batchSize, train.count)
         scheduler = Scheduler(
             architecture: architecture, store: store, workers: configuration.workers,
-            microBatch: min(configuration.microBatch!, batch), maxBatch: batch)
+            microBatch: min(configuration.microBatch!, batch), maxBatch: batch, communicator: communicator)
     }
 
     /// The model as it stands.
