@@ -34,7 +34,7 @@ struct BackpropCommand: ParsableCommand {
         } catch {
             exitReportingOneLine(error)
         }
-        if Ranks.size > 1 { Ranks.finish(code: 0) }
+        Ranks.finish(code: 0)
     }
 
     private static func exitReportingOneLine(_ error: Error) -> Never {
@@ -46,7 +46,7 @@ struct BackpropCommand: ParsableCommand {
         }
         // A stop that was asked for (a signal) ends every rank the same way,
         // having written its checkpoint: a clean exit, not an abort.
-        if Ranks.size > 1, error is ExitCode { Ranks.finish(code: code.rawValue) }
+        if error is ExitCode { Ranks.finish(code: code.rawValue) }
         if error is RankStopped { Ranks.fail(message: "", code: code.rawValue) }
         let message = message(for: error).split(separator: "\n").first.map(String.init) ?? ""
         Ranks.fail(message: message, code: code.rawValue)

@@ -45,11 +45,19 @@ enum Ranks {
     static func fail(message: String, code: Int32) -> Never {
         guard size > 1 else {
             if !message.isEmpty { FileHandle.standardError.write(Data("backprop: error: \(message)\n".utf8)) }
+            communicator.finish()  // mpirun -np 1: leave MPI as a process that ran to its end
             exit(code)
         }
-        if !isRoot { sleep(3) }
+        if !isRoot {
+            // mpirun ends the job with SIGTERM once rank 0 aborts: then leave quietly.
+            for _ in 0..<30 {
+                usleep(100_000)
+                if StopSignals.requested != nil { _exit(code) }
+            }
+        }
         if !message.isEmpty {
             FileHandle.standardError.write(Data("backprop: error: rank \(communicator.rank) of \(size): \(message)\n".utf8))
+            usleep(200_000)  // for mpirun to forward the line before its own abort notice
         }
         communicator.abort(code: code)
     }

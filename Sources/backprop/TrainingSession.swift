@@ -54,7 +54,9 @@ struct TrainingSession {
         }
         if let signal = StopSignals.requested ?? (stopAgreed ? SIGTERM : nil) {
             let position = "epoch \(trainer.epochsDone + 1), step \(trainer.stepInEpoch)/\(trainer.stepsPerEpoch), global step \(trainer.globalStep)"
-            if let checkpointer {
+            if !ranks.isRoot {
+                // Rank 0 reports the stop for the run.
+            } else if let checkpointer {
                 Terminal.warn("stopped by \(StopSignals.name(signal)) at \(position); checkpoint written to \(checkpointer.path); continue with: backprop resume \(checkpointer.path)")
             } else {
                 Terminal.warn("stopped by \(StopSignals.name(signal)) at \(position); nothing saved (no --checkpoint given)")
