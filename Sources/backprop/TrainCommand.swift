@@ -82,7 +82,8 @@ struct TrainCommand: ParsableCommand {
             if !runOptions.quiet { printHeader(trainer, splits: splits) }
             try TrainingSession(
                 trainer: trainer, test: splits.test, checkpointer: checkpointer,
-                log: try log.map { try MetricsLog(path: $0) }, reporter: ProgressReporter(quiet: runOptions.quiet)
+                log: try log.map { try MetricsLog(path: $0) }, reporter: ProgressReporter(quiet: runOptions.quiet),
+                verbose: verbose
             ).run()
         }
     }

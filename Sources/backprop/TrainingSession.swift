@@ -12,6 +12,8 @@ struct TrainingSession {
     let checkpointer: Checkpointer?
     let log: MetricsLog?
     let reporter: ProgressReporter
+    /// Also print, under mpirun, where rank 0's step time went.
+    var verbose = false
 
     func run() throws {
         StopSignals.install()
@@ -64,6 +66,9 @@ struct TrainingSession {
             throw ExitCode(128 + signal)
         }
         reportResult()
+        if ranks.size > 1, verbose {
+            Terminal.write("rank 0 of \(ranks.size): \(trainer.stepTimings.summary)\n")
+        }
     }
 
     /// What is at the checkpoint path after a failed write.

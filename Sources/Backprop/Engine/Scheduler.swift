@@ -8,6 +8,8 @@
 // applies the update on its slice. Three barriers a step, no locks, no
 // allocation, and a result that does not depend on W.
 
+import Dispatch
+
 /// What one training step saw: the summed loss and hits over its minibatch,
 /// and the global L2 norm of ∂J/∂θ before any clipping.
 @_spi(Benchmarking)
@@ -41,6 +43,9 @@ public final class Scheduler: @unchecked Sendable {
     private let evaluator: Evaluator
     /// With more than one rank: the exchange that sums all ranks' slots.
     private let exchange: GradientExchange?
+    /// With more than one rank: where this rank's step time went.
+    private(set) var stepTimings = StepTimings()
+    private var updateStart: UInt64 = 0
 
     @_spi(Benchmarking)
     public init(
@@ -87,11 +92,18 @@ public final class Scheduler: @unchecked Sendable {
             // Several ranks: this rank's shards, then every rank's loss and the
             // gradient summed across ranks in the single-process tree order. All
             // ranks see the same sums, so they all stop, or all go on, together.
+            let start = DispatchTime.now().uptimeNanoseconds
             let mine = exchange.slots(shardCount: shardCount)
             gradients.run(dataset, rows: batch, shards: mine, parameters: store.pointer, on: crew)
+            let computed = DispatchTime.now().uptimeNanoseconds
             result = exchange.gatherResults(gradients.results, shardCount: shardCount, examples: m)
             guard result.lossSum.isFinite else { throw DivergenceError(step: step, what: "loss") }
             result.gradientNorm = exchange.reduce(shardCount: shardCount, batchSize: m, on: crew)
+            let exchanged = DispatchTime.now().uptimeNanoseconds
+            stepTimings.steps += 1
+            stepTimings.compute += Double(computed - start) / 1e9
+            stepTimings.exchange += Double(exchanged - computed) / 1e9
+            updateStart = exchanged
         } else {
             // Forward and backward: each shard into its own slot.
             result = gradients.run(dataset, rows: batch, parameters: store.pointer, on: crew)
@@ -106,6 +118,7 @@ public final class Scheduler: @unchecked Sendable {
 
         // Update, on the same slices, each worker checking its slice came out finite.
         result.parametersFinite = update.run(learningRate: learningRate, scale: scale, step: step, on: crew)
+        if exchange != nil { stepTimings.update += Double(DispatchTime.now().uptimeNanoseconds - updateStart) / 1e9 }
         return result
     }
 

@@ -105,6 +105,9 @@ public final class Trainer {
         return state
     }
 
+    /// Under mpirun, where this rank's step time went so far (empty with one process).
+    public var stepTimings: StepTimings { scheduler.stepTimings }
+
     /// The records of the epochs finished so far.
     public var history: [EpochRecord] { progress.history }
     /// Completed epochs, and steps taken in the current one.
