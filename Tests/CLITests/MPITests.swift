@@ -116,6 +116,20 @@ import Testing
         #expect(lines.count == 1 && lines[0].contains("rank 0 of 3") && lines[0].contains("diverged"), "\(run)")
     }
 
+    @Test(.enabled(if: TmpfsMount.isAvailable, "needs root to mount a full tmpfs"))
+    func aFailedCheckpointWriteOnRankZeroStopsEveryRank() throws {
+        let mount = try TmpfsMount(size: "64k")
+        let directory = try TestDirectory()
+        let data = try Fixtures.writeDataset(directory.path("data.h5"), trainCount: 290)
+        let checkpoint = mount.path + "/run.h5"
+        let started = Date()
+        let run = try Self.mpirun(3, ["train", data, "--epochs", "50", "--checkpoint", checkpoint] + Self.runArguments)
+        #expect(!run.succeeded)
+        #expect(Date().timeIntervalSince(started) < 30)
+        let lines = run.stderrLines.filter { $0.hasPrefix("backprop: error:") }
+        #expect(lines.count == 1 && lines[0].contains("rank 0 of 3") && lines[0].contains(checkpoint), "\(run)")
+    }
+
     @Test func sigtermToMpirunCheckpointsAndSaysHowToResume() throws {
         let directory = try TestDirectory()
         let data = try Fixtures.writeDataset(directory.path("data.h5"), trainCount: 290)
