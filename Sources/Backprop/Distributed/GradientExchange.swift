@@ -5,6 +5,12 @@
 // are gathered everywhere. Every rank then holds ∂J/∂θ in slot 0, bitwise the
 // single-process one, and applies the same update to its replica of θ.
 //
+// Data: a rank reads only the rows of its own shards of each minibatch (the
+// scheduler passes the minibatch's rows and `slots(shardCount:)`; a worker
+// gathers a shard's rows when it runs it). Each rank holds the whole split in
+// memory today; a streamed source only has to serve "rows of minibatch k,
+// shards a..<b" for the same to work.
+//
 // Buffers are sized once, for the largest minibatch; the plan of each shard
 // count is made the first time it is seen (a full and a partial minibatch in a
 // run), so a step allocates nothing after the first of each.

@@ -45,6 +45,12 @@ public final class Trainer {
     /// `maxSteps` and `workers`, none of which changes what a step computes:
     /// the schedule keeps the span it was given when the run started
     /// (`scheduleSteps`), so steps past it run at the schedule's end rate.
+    ///
+    /// With a `communicator` of R ranks (under mpirun), every rank makes its
+    /// own trainer on the same data and state and calls the same methods in the
+    /// same order: each step, a rank computes its share of the micro-shards and
+    /// the ranks exchange gradients (Distributed/), so every rank holds the
+    /// parameters one process would. Evaluation runs whole on every rank.
     public init(
         architecture: Architecture, configuration: TrainingConfiguration,
         train: Dataset, validation: Dataset? = nil, test: Dataset? = nil, state: TrainingState,
