@@ -149,6 +149,7 @@ final class ForwardPass: ParallelTask {
     private var rows = UnsafeBufferPointer<Int32>(start: nil, count: 0)
     private var parameters: UnsafePointer<Float>?
     private var results = UnsafeMutableBufferPointer<ShardResult>(start: nil, count: 0)
+    private var shards = 0..<0
 
     init(workers: [Worker], microBatch: Int) {
         self.workers = workers
@@ -157,11 +158,18 @@ final class ForwardPass: ParallelTask {
 
     /// Loss sum and hits over `rows` of `dataset` with `parameters`, summed in
     /// shard order so that the figure does not depend on the worker count.
-    func run(_ dataset: Dataset, rows: UnsafeBufferPointer<Int32>, parameters: UnsafePointer<Float>, on crew: WorkerCrew) -> StepResult {
+    ///
+    /// With several ranks in `communicator`, rank r runs the shards
+    /// ⌊rS/R⌋ ..< ⌊(r+1)S/R⌋ and every rank gets every shard's figures (a
+    /// collective call): the same sums, in the same order, as one process.
+    func run(_ dataset: Dataset, rows: UnsafeBufferPointer<Int32>, parameters: UnsafePointer<Float>, on crew: WorkerCrew,
+             communicator: any Communicator = SingleProcess()) -> StepResult {
         var total = StepResult(lossSum: 0, correct: 0, examples: rows.count)
         let shardCount = (rows.count + microBatch - 1) / microBatch
         guard shardCount > 0 else { return total }
         let results = Slab(count: shardCount, repeating: ShardResult(lossSum: 0, correct: 0))
+        let ranks = communicator.size, rank = communicator.rank
+        shards = (rank * shardCount / ranks)..<((rank + 1) * shardCount / ranks)
         self.dataset = dataset
         self.rows = rows
         self.parameters = parameters
@@ -170,7 +178,18 @@ final class ForwardPass: ParallelTask {
             self.dataset = nil
             self.results = UnsafeMutableBufferPointer(start: nil, count: 0)
         }
-        crew.run(min(workers.count, shardCount), self)
+        if !shards.isEmpty { crew.run(min(workers.count, shards.count), self) }
+        if ranks > 1 {
+            let size = MemoryLayout<ShardResult>.stride
+            let counts = (0..<ranks).map { Int32((($0 + 1) * shardCount / ranks - $0 * shardCount / ranks) * size) }
+            let offsets = (0..<ranks).map { Int32($0 * shardCount / ranks * size) }
+            counts.withUnsafeBufferPointer { counts in
+                offsets.withUnsafeBufferPointer { offsets in
+                    communicator.allGather(UnsafeMutableRawPointer(results.base), counts: counts.baseAddress!,
+                                           offsets: offsets.baseAddress!, type: .byte)
+                }
+            }
+        }
         for result in results.buffer {
             total.lossSum += result.lossSum
             total.correct += result.correct
@@ -180,7 +199,7 @@ final class ForwardPass: ParallelTask {
 
     func run(part w: Int) {
         let dataset = dataset!, parameters = parameters!, worker = workers[w]
-        for shard in stride(from: w, to: results.count, by: workers.count) {
+        for shard in stride(from: shards.lowerBound + w, to: shards.upperBound, by: workers.count) {
             let shardRows = UnsafeBufferPointer(rebasing: rows[(shard * microBatch)..<min(rows.count, (shard + 1) * microBatch)])
             results[shard] = worker.forward(dataset, rows: shardRows, parameters: parameters)
         }

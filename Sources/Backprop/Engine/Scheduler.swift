@@ -67,7 +67,7 @@ public final class Scheduler: @unchecked Sendable {
         gradients = GradientPass(workers: workers, slots: slots, microBatch: microBatch)
         reduce = ReducePass(slots: slots, store: store, slices: slices)
         update = UpdatePass(slots: slots, store: store, slices: slices)
-        evaluator = Evaluator(workers: workers, crew: crew, microBatch: microBatch)
+        evaluator = Evaluator(workers: workers, crew: crew, microBatch: microBatch, communicator: communicator)
         exchange = communicator.size > 1
             ? GradientExchange(communicator: communicator, slots: slots, store: store, slices: slices) : nil
     }

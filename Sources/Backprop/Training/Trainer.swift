@@ -50,7 +50,7 @@ public final class Trainer {
     /// own trainer on the same data and state and calls the same methods in the
     /// same order: each step, a rank computes its share of the micro-shards and
     /// the ranks exchange gradients (Distributed/), so every rank holds the
-    /// parameters one process would. Evaluation runs whole on every rank.
+    /// parameters one process would. Evaluation is split across the ranks too.
     public init(
         architecture: Architecture, configuration: TrainingConfiguration,
         train: Dataset, validation: Dataset? = nil, test: Dataset? = nil, state: TrainingState,
