@@ -4,6 +4,9 @@
 // Targets name the architecture:
 //   CBLAS, CHDF5, CZlib  system libraries from Debian (OpenBLAS, HDF5, zlib), each
 //                        reached through a tiny shim header
+//   CMPI                 Open MPI (Debian's libopenmpi-dev), only with the `MPI` trait:
+//                        `swift build -c release --traits MPI`; the default build
+//                        neither needs nor consults it
 //   HDF5                 a small safe Swift wrapper over the HDF5 C library
 //   Backprop             the library: network math, the parallel engine, data, checkpoints
 //   backprop             the command-line tool, a thin layer over Backprop
@@ -17,6 +20,10 @@ let package = Package(
         .library(name: "HDF5", targets: ["HDF5"]),
         .executable(name: "backprop", targets: ["backprop"]),
         .executable(name: "backprop-fuzz", targets: ["backprop-fuzz"]),
+    ],
+    traits: [
+        .trait(name: "MPI", description: "Run across processes and nodes under mpirun (needs libopenmpi-dev)"),
+        .default(enabledTraits: []),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -37,8 +44,19 @@ let package = Package(
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]
         ),
+        .systemLibrary(
+            name: "CMPI",
+            pkgConfig: "ompi-c",
+            providers: [.apt(["libopenmpi-dev"])]
+        ),
         .target(name: "HDF5", dependencies: ["CHDF5"]),
-        .target(name: "Backprop", dependencies: ["CBLAS", "CZlib", "HDF5"]),
+        .target(
+            name: "Backprop",
+            dependencies: [
+                "CBLAS", "CZlib", "HDF5",
+                .target(name: "CMPI", condition: .when(traits: ["MPI"])),
+            ]
+        ),
         .executableTarget(
             name: "backprop",
             dependencies: [

@@ -24,11 +24,17 @@ struct BackpropCommand: ParsableCommand {
             exitReportingOneLine(error)
         }
         do {
+            try Ranks.start()
+        } catch {
+            exitReportingOneLine(error)
+        }
+        do {
             var command = command
             try command.run()
         } catch {
             exitReportingOneLine(error)
         }
+        Ranks.finish(code: 0)
     }
 
     private static func exitReportingOneLine(_ error: Error) -> Never {
@@ -38,10 +44,11 @@ struct BackpropCommand: ParsableCommand {
             print(fullMessage(for: error))
             exit(withError: nil)
         }
+        // A stop that was asked for (a signal) ends every rank the same way,
+        // having written its checkpoint: a clean exit, not an abort.
+        if error is ExitCode { Ranks.finish(code: code.rawValue) }
+        if error is RankStopped { Ranks.fail(message: "", code: code.rawValue) }
         let message = message(for: error).split(separator: "\n").first.map(String.init) ?? ""
-        if !message.isEmpty {
-            FileHandle.standardError.write(Data("backprop: error: \(message)\n".utf8))
-        }
-        Foundation.exit(code.rawValue)
+        Ranks.fail(message: message, code: code.rawValue)
     }
 }

@@ -14,7 +14,9 @@ func reportingFailures<T>(_ body: () throws -> T) throws -> T {
     } catch let exit as ExitCode {
         throw exit
     } catch {
-        let message = userMessage(for: error).replacingOccurrences(of: "\n", with: " ")
+        let message = error is RankStopped ? "" : userMessage(for: error).replacingOccurrences(of: "\n", with: " ")
+        // Under mpirun: one line naming the rank, and every rank ends.
+        if Ranks.size > 1 { Ranks.fail(message: message, code: ExitCode.failure.rawValue) }
         FileHandle.standardError.write(Data("backprop: error: \(message)\n".utf8))
         throw ExitCode.failure
     }

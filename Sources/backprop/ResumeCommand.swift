@@ -36,9 +36,12 @@ struct ResumeCommand: ParsableCommand {
         try reportingFailures {
             // The lock first, so the checkpoint cannot change between this read and
             // the run's first write; no directory is made for a path that is not there.
-            let lock = FileManager.default.fileExists(atPath: checkpoint)
+            // Under mpirun, rank 0 takes the lock, reads the file and sends its
+            // bytes to the others: no rank but 0 needs the checkpoint's file system.
+            Ranks.warnAboutBinding(workers: runOptions.workers)
+            let lock = Ranks.isRoot && FileManager.default.fileExists(atPath: checkpoint)
                 ? try CheckpointLock(checkpoint: checkpoint, creatingDirectory: false) : nil
-            let saved = try Checkpoint.read(from: checkpoint)
+            let saved = try Checkpoint.read(from: checkpoint, over: Ranks.communicator)
             guard var configuration = saved.configuration else {
                 throw CheckpointError(file: checkpoint, "holds a model but no training state; nothing to resume")
             }
@@ -56,7 +59,8 @@ struct ResumeCommand: ParsableCommand {
             do {
                 trainer = try Trainer(
                     architecture: saved.architecture, configuration: configuration,
-                    train: splits.train, validation: splits.validation, test: splits.test, state: saved.state)
+                    train: splits.train, validation: splits.validation, test: splits.test, state: saved.state,
+                    communicator: Ranks.communicator)
                 trainer.inputScaling = saved.inputScaling
             } catch let error as DatasetError {
                 throw DatasetError(file: error.file, "\(error.message) (the checkpoint \(checkpoint) was trained for layers \(saved.architecture.layerSizes.map(String.init).joined(separator: ",")))")
@@ -64,7 +68,7 @@ struct ResumeCommand: ParsableCommand {
                 // Not a flag's fault: what the checkpoint holds does not add up.
                 throw CheckpointError(file: checkpoint, error.message)
             }
-            let logPath = log.map(absolutePath) ?? saved.log
+            let logPath = Ranks.isRoot ? log.map(absolutePath) ?? saved.log : nil
             let metricsLog = try logPath.map { path -> MetricsLog in
                 // Rewrite the log from the checkpoint's history: lines written after the
                 // checkpoint by the interrupted run are dropped, so none appears twice.
@@ -73,15 +77,16 @@ struct ResumeCommand: ParsableCommand {
                 return log
             }
             if !quiet {
-                Terminal.write("resuming \(checkpoint): \(saved.architecture), epoch \(saved.state.epochsDone + 1) step \(saved.state.stepInEpoch)/\(trainer.stepsPerEpoch), global step \(saved.state.globalStep), \(configuration.workers) workers\n")
+                let ranks = Ranks.size > 1 ? "\(Ranks.size) ranks × " : ""
+                Terminal.write("resuming \(checkpoint): \(saved.architecture), epoch \(saved.state.epochsDone + 1) step \(saved.state.stepInEpoch)/\(trainer.stepsPerEpoch), global step \(saved.state.globalStep), \(ranks)\(configuration.workers) workers\n")
             }
-            let checkpointer = Checkpointer(
+            let checkpointer = !Ranks.isRoot ? nil : Checkpointer(
                 path: checkpoint, everySteps: saved.checkpointEvery, keep: saved.keep,
                 dataset: absolutePath(dataPath), log: logPath, lock: lock)
             try TrainingSession(
                 trainer: trainer, test: splits.test, checkpointer: checkpointer,
                 log: metricsLog, reporter: ProgressReporter(quiet: quiet),
-                tensorboard: try tensorboard.map { try TensorBoardLog(directory: $0) }
+                tensorboard: try (Ranks.isRoot ? tensorboard : nil).map { try TensorBoardLog(directory: $0) }
             ).run()
         }
     }

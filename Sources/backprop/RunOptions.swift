@@ -8,11 +8,11 @@ import Foundation
 
 /// `--workers`, for every command that runs the engine.
 struct WorkerOptions: ParsableArguments {
-    @Option(parsing: .unconditional, help: ArgumentHelp("Parallel workers (default: the number of cores).", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Parallel workers (default: the cores this process may run on, from its CPU mask).", valueName: "n"))
     var workers: Int?
 
     /// The workers to run: the count given, or one per active core.
-    var count: Int { workers ?? ProcessInfo.processInfo.activeProcessorCount }
+    var count: Int { workers ?? CPUMask.allowedCores }
 
     func validate() throws {
         if let workers { try Self.check(workers, flag: "--workers") }

@@ -69,6 +69,9 @@ struct TrainCommand: ParsableCommand {
         try reportingFailures {
             let architecture = try network.architecture()
             let configuration = training.configuration(run: runOptions)
+            Ranks.warnAboutBinding(workers: runOptions.workers)
+            // Under mpirun, rank 0 alone writes the checkpoint and the log.
+            let checkpoint = Ranks.isRoot ? self.checkpoint : nil, log = Ranks.isRoot ? self.log : nil
             if let checkpoint { try checkWritable(checkpoint, flag: "--checkpoint") }
             let checkpointer = checkpoint.map {
                 Checkpointer(path: $0, everySteps: checkpointEvery, keep: keep, dataset: absolutePath(data), log: log.map(absolutePath))
@@ -82,14 +85,16 @@ struct TrainCommand: ParsableCommand {
             let splits = loaded.standardized(with: scaling)
             let trainer = try Trainer(
                 architecture: architecture, configuration: configuration,
-                train: splits.train, validation: splits.validation, test: splits.test)
+                train: splits.train, validation: splits.validation, test: splits.test,
+                communicator: Ranks.communicator)
             trainer.inputScaling = scaling
             try checkpointer?.refuseToReplaceAnotherRun(unless: overwrite)
             if !runOptions.quiet { printHeader(trainer, splits: splits) }
             try TrainingSession(
                 trainer: trainer, test: splits.test, checkpointer: checkpointer,
                 log: try log.map { try MetricsLog(path: $0) }, reporter: ProgressReporter(quiet: runOptions.quiet),
-                tensorboard: try tensorboard.map { try TensorBoardLog(directory: $0) }
+                tensorboard: try (Ranks.isRoot ? tensorboard : nil).map { try TensorBoardLog(directory: $0) },
+                verbose: verbose
             ).run()
         }
     }
@@ -114,7 +119,8 @@ struct TrainCommand: ParsableCommand {
         if c.warmupSteps > 0 { optimizer += " warmup=\(c.warmupSteps)" }
         if c.l2 > 0 { optimizer += " l2=\(c.l2)" }
         if let clip = c.clipGradientNorm { optimizer += " clip_grad_norm=\(clip)" }
-        Terminal.write("training: \(optimizer), batch \(c.batchSize), \(c.epochs) epochs, seed \(c.seed), \(c.workers) workers\n")
+        let ranks = Ranks.size > 1 ? "\(Ranks.size) ranks × " : ""
+        Terminal.write("training: \(optimizer), batch \(c.batchSize), \(c.epochs) epochs, seed \(c.seed), \(ranks)\(c.workers) workers\n")
         if verbose {
             Terminal.write("engine: micro-batch \(c.microBatch ?? 0), \(trainer.stepsPerEpoch) steps/epoch, BLAS kernels \(KernelSelection.summary)\n")
         }

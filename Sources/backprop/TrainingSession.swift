@@ -13,21 +13,45 @@ struct TrainingSession {
     let log: MetricsLog?
     let reporter: ProgressReporter
     var tensorboard: TensorBoardLog? = nil
+    /// Also print, under mpirun, where rank 0's step time went.
+    var verbose = false
+
+    /// What every event leaves behind on rank 0: the log line and TensorBoard
+    /// record of an epoch, and any checkpoint due.
+    private func record(_ event: TrainingEvent) throws {
+        if case .epochEnded(let record) = event {
+            try log?.append(record)
+            try tensorboard?.append(record)
+        }
+        try checkpointer?.handle(event, trainer: trainer)
+    }
 
     func run() throws {
         StopSignals.install()
         defer { checkpointer?.unlock() }
+        let ranks = Ranks.communicator
+        // Under mpirun, the ranks agree after every event whether to stop (a
+        // signal reached any of them) and whether rank 0's checkpoint or log
+        // write failed, so all stop at the same step and none trains on.
+        var stopAgreed = false
         do {
             // The checkpointer writes the final checkpoint at `.finished`, also when
             // a signal stopped the run, and only if that state is not saved yet.
             try trainer.fit(onEvent: { event in
                 reporter.handle(event)
-                if case .epochEnded(let record) = event {
-                    try log?.append(record)
-                    try tensorboard?.append(record)
+                guard ranks.size > 1 else { return try record(event) }
+                var failure: Error?
+                do {
+                    try record(event)
+                } catch {
+                    failure = error
                 }
-                try checkpointer?.handle(event, trainer: trainer)
-            }, shouldStop: { StopSignals.requested != nil })
+                var flags: (Int32, Int32) = (failure == nil ? 0 : 1, StopSignals.requested == nil ? 0 : 1)
+                withUnsafeMutableBytes(of: &flags) { ranks.agree($0.baseAddress!.assumingMemoryBound(to: Int32.self), count: 2) }
+                stopAgreed = flags.1 != 0
+                if let failure { throw failure }
+                if flags.0 != 0 { throw RankStopped() }
+            }, shouldStop: { ranks.size > 1 ? stopAgreed : StopSignals.requested != nil })
         } catch let error as SystemCallError {
             // Only a checkpoint write makes system calls here: the run cannot go on
             // without one, so it stops, saying what the file on disk still holds.
@@ -36,9 +60,11 @@ struct TrainingSession {
             let kept = checkpointer.map { FileManager.default.fileExists(atPath: $0.path) ? "; the last good checkpoint \($0.path) is kept" : "" } ?? ""
             throw ConfigurationError("\(error.description)\(kept)")
         }
-        if let signal = StopSignals.requested {
+        if let signal = StopSignals.requested ?? (stopAgreed ? SIGTERM : nil) {
             let position = "epoch \(trainer.epochsDone + 1), step \(trainer.stepInEpoch)/\(trainer.stepsPerEpoch), global step \(trainer.globalStep)"
-            if let checkpointer {
+            if !ranks.isRoot {
+                // Rank 0 reports the stop for the run.
+            } else if let checkpointer {
                 Terminal.warn("stopped by \(StopSignals.name(signal)) at \(position); checkpoint written to \(checkpointer.path); continue with: backprop resume \(checkpointer.path)")
             } else {
                 Terminal.warn("stopped by \(StopSignals.name(signal)) at \(position); nothing saved (no --checkpoint given)")
@@ -46,6 +72,9 @@ struct TrainingSession {
             throw ExitCode(128 + signal)
         }
         reportResult()
+        if ranks.size > 1, verbose {
+            Terminal.write("rank 0 of \(ranks.size): \(trainer.stepTimings.summary)\n")
+        }
     }
 
     /// What is at the checkpoint path after a failed write.

@@ -7,12 +7,15 @@
 final class Evaluator {
     private let crew: WorkerCrew
     private let forward: ForwardPass
+    /// With several ranks, each evaluates its share of the shards.
+    private let communicator: any Communicator
 
     /// Runs on `workers` and `crew`, which a scheduler shares with its training passes.
-    init(workers: [Worker], crew: WorkerCrew, microBatch: Int) {
+    init(workers: [Worker], crew: WorkerCrew, microBatch: Int, communicator: any Communicator = SingleProcess()) {
         precondition(workers.count == crew.size && microBatch > 0)
         precondition(workers.allSatisfy { $0.workspace.capacity >= microBatch })
         self.crew = crew
+        self.communicator = communicator
         forward = ForwardPass(workers: workers, microBatch: microBatch)
     }
 
@@ -30,7 +33,7 @@ final class Evaluator {
     func evaluate(_ dataset: Dataset, parameters: UnsafePointer<Float>) -> StepResult {
         let order = (0..<Int32(dataset.count)).map { $0 }
         return order.withUnsafeBufferPointer { order in
-            forward.run(dataset, rows: order, parameters: parameters, on: crew)
+            forward.run(dataset, rows: order, parameters: parameters, on: crew, communicator: communicator)
         }
     }
 }

@@ -21,7 +21,7 @@ final class GradientPass: ParallelTask {
     private var dataset: Dataset?
     private var rows = UnsafeBufferPointer<Int32>(start: nil, count: 0)
     private var parameters: UnsafePointer<Float>?
-    private var shardCount = 0
+    private var shards = 0..<0
 
     init(workers: [Worker], slots: GradientSlots, microBatch: Int) {
         self.workers = workers
@@ -33,13 +33,8 @@ final class GradientPass: ParallelTask {
     /// Fills slot s with Σ ∂L_i/∂θ over shard s of `rows`, for every shard;
     /// returns the loss sum and hits over all of `rows`, summed in shard order.
     func run(_ dataset: Dataset, rows: UnsafeBufferPointer<Int32>, parameters: UnsafePointer<Float>, on crew: WorkerCrew) -> StepResult {
-        shardCount = (rows.count + microBatch - 1) / microBatch
-        precondition(shardCount <= slots.count, "\(rows.count) rows need \(shardCount) slots, there are \(slots.count)")
-        self.dataset = dataset
-        self.rows = rows
-        self.parameters = parameters
-        defer { self.dataset = nil }
-        crew.run(min(workers.count, shardCount), self)
+        let shardCount = (rows.count + microBatch - 1) / microBatch
+        run(dataset, rows: rows, shards: 0..<shardCount, parameters: parameters, on: crew)
         var result = StepResult(lossSum: 0, correct: 0, examples: rows.count)
         for shard in 0..<shardCount {
             result.lossSum += results[shard].lossSum
@@ -48,9 +43,22 @@ final class GradientPass: ParallelTask {
         return result
     }
 
+    /// Fills the slots of `shards` only (one rank's share of the minibatch
+    /// `rows`), leaving their loss sums and hits in `results`.
+    func run(_ dataset: Dataset, rows: UnsafeBufferPointer<Int32>, shards: Range<Int>, parameters: UnsafePointer<Float>, on crew: WorkerCrew) {
+        precondition(shards.upperBound <= slots.count, "\(rows.count) rows need \(shards.upperBound) slots, there are \(slots.count)")
+        guard !shards.isEmpty else { return }
+        self.shards = shards
+        self.dataset = dataset
+        self.rows = rows
+        self.parameters = parameters
+        defer { self.dataset = nil }
+        crew.run(min(workers.count, shards.count), self)
+    }
+
     func run(part w: Int) {
         let dataset = dataset!, parameters = parameters!, worker = workers[w]
-        for shard in stride(from: w, to: shardCount, by: workers.count) {
+        for shard in stride(from: shards.lowerBound + w, to: shards.upperBound, by: workers.count) {
             let shardRows = UnsafeBufferPointer(rebasing: rows[(shard * microBatch)..<min(rows.count, (shard + 1) * microBatch)])
             results[shard] = worker.train(dataset, rows: shardRows, parameters: parameters, gradient: slots[shard])
         }
@@ -141,6 +149,7 @@ final class ForwardPass: ParallelTask {
     private var rows = UnsafeBufferPointer<Int32>(start: nil, count: 0)
     private var parameters: UnsafePointer<Float>?
     private var results = UnsafeMutableBufferPointer<ShardResult>(start: nil, count: 0)
+    private var shards = 0..<0
 
     init(workers: [Worker], microBatch: Int) {
         self.workers = workers
@@ -149,11 +158,18 @@ final class ForwardPass: ParallelTask {
 
     /// Loss sum and hits over `rows` of `dataset` with `parameters`, summed in
     /// shard order so that the figure does not depend on the worker count.
-    func run(_ dataset: Dataset, rows: UnsafeBufferPointer<Int32>, parameters: UnsafePointer<Float>, on crew: WorkerCrew) -> StepResult {
+    ///
+    /// With several ranks in `communicator`, rank r runs the shards
+    /// ⌊rS/R⌋ ..< ⌊(r+1)S/R⌋ and every rank gets every shard's figures (a
+    /// collective call): the same sums, in the same order, as one process.
+    func run(_ dataset: Dataset, rows: UnsafeBufferPointer<Int32>, parameters: UnsafePointer<Float>, on crew: WorkerCrew,
+             communicator: any Communicator = SingleProcess()) -> StepResult {
         var total = StepResult(lossSum: 0, correct: 0, examples: rows.count)
         let shardCount = (rows.count + microBatch - 1) / microBatch
         guard shardCount > 0 else { return total }
         let results = Slab(count: shardCount, repeating: ShardResult(lossSum: 0, correct: 0))
+        let ranks = communicator.size, rank = communicator.rank
+        shards = (rank * shardCount / ranks)..<((rank + 1) * shardCount / ranks)
         self.dataset = dataset
         self.rows = rows
         self.parameters = parameters
@@ -162,7 +178,18 @@ final class ForwardPass: ParallelTask {
             self.dataset = nil
             self.results = UnsafeMutableBufferPointer(start: nil, count: 0)
         }
-        crew.run(min(workers.count, shardCount), self)
+        if !shards.isEmpty { crew.run(min(workers.count, shards.count), self) }
+        if ranks > 1 {
+            let size = MemoryLayout<ShardResult>.stride
+            let counts = (0..<ranks).map { Int32((($0 + 1) * shardCount / ranks - $0 * shardCount / ranks) * size) }
+            let offsets = (0..<ranks).map { Int32($0 * shardCount / ranks * size) }
+            counts.withUnsafeBufferPointer { counts in
+                offsets.withUnsafeBufferPointer { offsets in
+                    communicator.allGather(UnsafeMutableRawPointer(results.base), counts: counts.baseAddress!,
+                                           offsets: offsets.baseAddress!, type: .byte)
+                }
+            }
+        }
         for result in results.buffer {
             total.lossSum += result.lossSum
             total.correct += result.correct
@@ -172,7 +199,7 @@ final class ForwardPass: ParallelTask {
 
     func run(part w: Int) {
         let dataset = dataset!, parameters = parameters!, worker = workers[w]
-        for shard in stride(from: w, to: results.count, by: workers.count) {
+        for shard in stride(from: shards.lowerBound + w, to: shards.upperBound, by: workers.count) {
             let shardRows = UnsafeBufferPointer(rebasing: rows[(shard * microBatch)..<min(rows.count, (shard + 1) * microBatch)])
             results[shard] = worker.forward(dataset, rows: shardRows, parameters: parameters)
         }

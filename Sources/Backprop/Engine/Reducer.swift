@@ -12,7 +12,16 @@ enum Reducer {
 
     /// slots[0][range] = Σ_{i < shardCount} slots[i][range], summed in tree order.
     static func treeSum(_ slots: GradientSlots, shardCount: Int, range: Range<Int>) {
-        precondition(shardCount >= 1 && shardCount <= slots.count)
+        treeSum(slots, first: 0, count: shardCount, range: range)
+    }
+
+    /// slots[first][range] = Σ_{first ≤ i < first + count} slots[i][range], in
+    /// tree order over the indices relative to `first`. When `first` is a
+    /// multiple of the smallest power of two ≥ `count`, this is exactly the
+    /// subtree of the whole minibatch's tree rooted at `first`
+    /// (Distributed/ExchangePlan.swift).
+    static func treeSum(_ slots: GradientSlots, first: Int, count shardCount: Int, range: Range<Int>) {
+        precondition(shardCount >= 1 && first >= 0 && first + shardCount <= slots.count)
         guard shardCount > 1 else { return }
         var blockStart = range.lowerBound
         while blockStart < range.upperBound {
@@ -21,7 +30,7 @@ enum Reducer {
             while s < shardCount {
                 var i = 0
                 while i + s < shardCount {
-                    let target = slots[i], source = slots[i + s]
+                    let target = slots[first + i], source = slots[first + i + s]
                     for e in blockStart..<blockEnd { target[e] += source[e] }
                     i += 2 * s
                 }

@@ -8,6 +8,8 @@
 // applies the update on its slice. Three barriers a step, no locks, no
 // allocation, and a result that does not depend on W.
 
+import Dispatch
+
 /// What one training step saw: the summed loss and hits over its minibatch,
 /// and the global L2 norm of ∂J/∂θ before any clipping.
 @_spi(Benchmarking)
@@ -39,9 +41,17 @@ public final class Scheduler: @unchecked Sendable {
     private let reduce: ReducePass
     private let update: UpdatePass
     private let evaluator: Evaluator
+    /// With more than one rank: the exchange that sums all ranks' slots.
+    private let exchange: GradientExchange?
+    /// With more than one rank: where this rank's step time went.
+    private(set) var stepTimings = StepTimings()
+    private var updateStart: UInt64 = 0
 
     @_spi(Benchmarking)
-    public init(architecture: Architecture, store: ParameterStore, workers: Int, microBatch: Int, maxBatch: Int) {
+    public init(
+        architecture: Architecture, store: ParameterStore, workers: Int, microBatch: Int, maxBatch: Int,
+        communicator: any Communicator = SingleProcess()
+    ) {
         precondition(workers > 0 && microBatch > 0 && maxBatch > 0)
         let network = Network(architecture)
         precondition(store.layout == network.layout, "the parameter store is laid out for another architecture")
@@ -57,7 +67,9 @@ public final class Scheduler: @unchecked Sendable {
         gradients = GradientPass(workers: workers, slots: slots, microBatch: microBatch)
         reduce = ReducePass(slots: slots, store: store, slices: slices)
         update = UpdatePass(slots: slots, store: store, slices: slices)
-        evaluator = Evaluator(workers: workers, crew: crew, microBatch: microBatch)
+        evaluator = Evaluator(workers: workers, crew: crew, microBatch: microBatch, communicator: communicator)
+        exchange = communicator.size > 1
+            ? GradientExchange(communicator: communicator, slots: slots, store: store, slices: slices) : nil
     }
 
     /// Optimizer step number `step` (1-based) on the examples `batch` of `dataset`.
@@ -74,19 +86,39 @@ public final class Scheduler: @unchecked Sendable {
         let m = batch.count
         precondition(m > 0 && m <= maxBatch, "minibatch of \(m) rows, the scheduler was sized for \(maxBatch)")
 
-        // Forward and backward: each shard into its own slot.
-        var result = gradients.run(dataset, rows: batch, parameters: store.pointer, on: crew)
-        guard result.lossSum.isFinite else { throw DivergenceError(step: step, what: "loss") }
-
-        // Reduce, and scale to ∂J/∂θ: each worker owns a slice of the parameters.
         let shardCount = (m + microBatch - 1) / microBatch
-        result.gradientNorm = reduce.run(shardCount: shardCount, batchSize: m, on: crew)
+        var result: StepResult
+        if let exchange {
+            // Several ranks: this rank's shards, then every rank's loss and the
+            // gradient summed across ranks in the single-process tree order. All
+            // ranks see the same sums, so they all stop, or all go on, together.
+            let start = DispatchTime.now().uptimeNanoseconds
+            let mine = exchange.slots(shardCount: shardCount)
+            gradients.run(dataset, rows: batch, shards: mine, parameters: store.pointer, on: crew)
+            let computed = DispatchTime.now().uptimeNanoseconds
+            result = exchange.gatherResults(gradients.results, shardCount: shardCount, examples: m)
+            guard result.lossSum.isFinite else { throw DivergenceError(step: step, what: "loss") }
+            result.gradientNorm = exchange.reduce(shardCount: shardCount, batchSize: m, on: crew)
+            let exchanged = DispatchTime.now().uptimeNanoseconds
+            stepTimings.steps += 1
+            stepTimings.compute += Double(computed - start) / 1e9
+            stepTimings.exchange += Double(exchanged - computed) / 1e9
+            updateStart = exchanged
+        } else {
+            // Forward and backward: each shard into its own slot.
+            result = gradients.run(dataset, rows: batch, parameters: store.pointer, on: crew)
+            guard result.lossSum.isFinite else { throw DivergenceError(step: step, what: "loss") }
+
+            // Reduce, and scale to ∂J/∂θ: each worker owns a slice of the parameters.
+            result.gradientNorm = reduce.run(shardCount: shardCount, batchSize: m, on: crew)
+        }
         guard result.gradientNorm.isFinite else { throw DivergenceError(step: step, what: "gradient") }
         var scale: Float = 1
         if let clipNorm, result.gradientNorm > clipNorm { scale = Float(clipNorm / result.gradientNorm) }
 
         // Update, on the same slices, each worker checking its slice came out finite.
         result.parametersFinite = update.run(learningRate: learningRate, scale: scale, step: step, on: crew)
+        if exchange != nil { stepTimings.update += Double(DispatchTime.now().uptimeNanoseconds - updateStart) / 1e9 }
         return result
     }
 

@@ -30,7 +30,8 @@ public final class Trainer {
     /// Starts a run from `model`'s parameters, or from a fresh initialisation.
     public convenience init(
         architecture: Architecture, configuration: TrainingConfiguration,
-        train: Dataset, validation: Dataset? = nil, test: Dataset? = nil, model: Model? = nil
+        train: Dataset, validation: Dataset? = nil, test: Dataset? = nil, model: Model? = nil,
+        communicator: any Communicator = SingleProcess()
     ) throws {
         if let model, model.architecture != architecture {
             throw ConfigurationError("the model's architecture \(model.architecture) is not the one to train, \(architecture)")
@@ -38,7 +39,8 @@ public final class Trainer {
         let parameters = model?.parameters
             ?? configuration.initialization.parameters(for: architecture, seed: configuration.seed)
         try self.init(architecture: architecture, configuration: configuration, train: train, validation: validation,
-                      test: test, state: TrainingState(parameters: parameters, optimizerState: []))
+                      test: test, state: TrainingState(parameters: parameters, optimizerState: []),
+                      communicator: communicator)
     }
 
     /// Continues a run from `state` (e.g. read from a checkpoint). The
@@ -46,9 +48,16 @@ public final class Trainer {
     /// `maxSteps` and `workers`, none of which changes what a step computes:
     /// the schedule keeps the span it was given when the run started
     /// (`scheduleSteps`), so steps past it run at the schedule's end rate.
+    ///
+    /// With a `communicator` of R ranks (under mpirun), every rank makes its
+    /// own trainer on the same data and state and calls the same methods in the
+    /// same order: each step, a rank computes its share of the micro-shards and
+    /// the ranks exchange gradients (Distributed/), so every rank holds the
+    /// parameters one process would. Evaluation is split across the ranks too.
     public init(
         architecture: Architecture, configuration: TrainingConfiguration,
-        train: Dataset, validation: Dataset? = nil, test: Dataset? = nil, state: TrainingState
+        train: Dataset, validation: Dataset? = nil, test: Dataset? = nil, state: TrainingState,
+        communicator: any Communicator = SingleProcess()
     ) throws {
         try configuration.validate()
         var configuration = configuration
@@ -98,7 +107,7 @@ public final class Trainer {
         let batch = min(configuration.batchSize, train.count)
         scheduler = Scheduler(
             architecture: architecture, store: store, workers: configuration.workers,
-            microBatch: min(configuration.microBatch!, batch), maxBatch: batch)
+            microBatch: min(configuration.microBatch!, batch), maxBatch: batch, communicator: communicator)
     }
 
     /// The model as it stands.
@@ -111,6 +120,9 @@ public final class Trainer {
         state.optimizerState = store.optimizerState
         return state
     }
+
+    /// Under mpirun, where this rank's step time went so far (empty with one process).
+    public var stepTimings: StepTimings { scheduler.stepTimings }
 
     /// The records of the epochs finished so far.
     public var history: [EpochRecord] { progress.history }

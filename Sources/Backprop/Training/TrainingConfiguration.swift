@@ -67,8 +67,8 @@ public struct TrainingConfiguration: Sendable, Equatable {
     public var seed: UInt64 = 0
     /// Shuffle the training rows every epoch (from the seed); false keeps file order.
     public var shuffle = true
-    /// Parallel workers; defaults to the number of active cores.
-    public var workers = ProcessInfo.processInfo.activeProcessorCount
+    /// Parallel workers; defaults to the cores in the process's CPU mask.
+    public var workers = CPUMask.allowedCores
     public var initialization = Initialization.auto
 
     public init() {}

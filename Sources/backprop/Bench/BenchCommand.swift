@@ -62,6 +62,10 @@ struct BenchCommand: ParsableCommand {
 
     func run() throws {
         try reportingFailures {
+            if Ranks.size > 1 {
+                // Every rank would time its own single-process engine against the others.
+                throw ValidationError("bench does not run across ranks yet; under mpirun, train --verbose prints where a step's time goes (compute, exchange, update)")
+            }
             let workers = maxWorkers ?? ProcessInfo.processInfo.activeProcessorCount
             var study = ScalingStudy(models: try architectures(), maxWorkers: workers)
             study.modes = scaling.modes

@@ -19,7 +19,7 @@ enum StopSignals {
             source.setEventHandler {
                 let (exchanged, _) = received.compareExchange(expected: 0, desired: signalNumber, ordering: .relaxed)
                 if exchanged {
-                    Terminal.warn("\(name(signalNumber)): finishing this step and writing a checkpoint; send it again to exit at once")
+                    if Ranks.isRoot { Terminal.warn("\(name(signalNumber)): finishing this step and writing a checkpoint; send it again to exit at once") }
                 } else {
                     _exit(128 + signalNumber)
                 }

@@ -1,0 +1,178 @@
+// `mpirun -np R backprop …` against one plain process, with the real binary,
+// real mpirun processes and real files. Compiled only in the MPI build
+// (`swift build --traits MPI`), which scripts/test builds and tests after the
+// default one; every run has `--timeout`, so a hung rank fails the test rather
+// than CI.
+
+#if MPI
+import Backprop
+import Foundation
+import Glibc
+import Testing
+import TestSupport
+
+@Suite(.serialized) struct MPITests {
+    /// A model of 24,579 parameters: 7 blocks of 4096, so every rank of 4 owns a
+    /// chunk; 290 rows in minibatches of 64 are 5 steps an epoch, the last of
+    /// 34 rows (5 of 8 micro-shards), so R = 3 and 4 split it unevenly.
+    static let runArguments = [
+        "--layers", "8,2048,3", "--batch-size", "64", "--micro-batch", "8", "--optimizer", "adam",
+        "--learning-rate", "0.01", "--clip-grad-norm", "1", "--seed", "5", "-q",
+    ]
+
+    init() {
+        // mpirun refuses to run as root without these (CI runs as root).
+        setenv("OMPI_ALLOW_RUN_AS_ROOT", "1", 1)
+        setenv("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1", 1)
+    }
+
+    static func mpirun(_ ranks: Int, _ arguments: [String], timeout: Int = 60,
+                       sourceLocation: SourceLocation = #_sourceLocation) throws -> RunResult {
+        let backprop = try #require(BackpropCLI.executable, sourceLocation: sourceLocation)
+        return try BackpropCLI.runProgram(
+            URL(fileURLWithPath: "/usr/bin/mpirun"),
+            ["--oversubscribe", "--bind-to", "none", "--timeout", "\(timeout)", "-np", "\(ranks)", backprop.path] + arguments,
+            timeout: TimeInterval(timeout + 30), sourceLocation: sourceLocation)
+    }
+
+    /// Parameters, optimizer state and the logged metrics of a checkpoint, as bits.
+    static func fingerprint(_ path: String) throws -> [[UInt64]] {
+        let saved = try Checkpoint.read(from: path)
+        let metrics = saved.state.history.map { record in
+            [record.trainLoss, record.trainAccuracy, record.testLoss ?? .nan, record.testAccuracy ?? .nan].map(\.bitPattern)
+        }
+        return [saved.state.parameters.map { UInt64($0.bitPattern) },
+                saved.state.optimizerState.map { UInt64($0.bitPattern) },
+                [UInt64(saved.state.globalStep)]] + metrics
+    }
+
+    @Test func everyRankAndWorkerCountGivesTheBitsOfOneProcess() throws {
+        let directory = try TestDirectory()
+        let data = try Fixtures.writeDataset(directory.path("data.h5"), trainCount: 290)
+        let reference = directory.path("one.h5")
+        let plain = try BackpropCLI.run(["train", data, "--epochs", "2", "--workers", "1", "--checkpoint", reference] + Self.runArguments)
+        #expect(plain.succeeded, "\(plain)")
+        let expected = try Self.fingerprint(reference)
+        #expect(expected[2] == [10])
+        for ranks in 1...4 {
+            for workers in 1...2 {
+                let checkpoint = directory.path("r\(ranks)w\(workers).h5")
+                let run = try Self.mpirun(ranks, ["train", data, "--epochs", "2", "--workers", "\(workers)",
+                                                  "--checkpoint", checkpoint] + Self.runArguments)
+                #expect(run.succeeded, "\(run)")
+                // One process printed the result.
+                #expect(run.stdoutLines.filter { $0.hasPrefix("test accuracy") }.count == 1, "\(run)")
+                #expect(try Self.fingerprint(checkpoint) == expected, "\(ranks) ranks × \(workers) workers")
+            }
+        }
+    }
+
+    @Test func aRunResumedAtAnotherRankCountContinuesBitwise() throws {
+        let directory = try TestDirectory()
+        let data = try Fixtures.writeDataset(directory.path("data.h5"), trainCount: 290)
+        let reference = directory.path("one.h5")
+        #expect(try BackpropCLI.run(["train", data, "--epochs", "3", "--checkpoint", reference] + Self.runArguments).succeeded)
+        let checkpoint = directory.path("run.h5")
+        let first = try Self.mpirun(2, ["train", data, "--epochs", "1", "--checkpoint", checkpoint] + Self.runArguments)
+        #expect(first.succeeded, "\(first)")
+        let second = try Self.mpirun(3, ["resume", checkpoint, "--epochs", "2", "--workers", "1", "-q"])
+        #expect(second.succeeded, "\(second)")
+        let third = try Self.mpirun(4, ["resume", checkpoint, "--epochs", "3", "-q"])
+        #expect(third.succeeded, "\(third)")
+        #expect(try Self.fingerprint(checkpoint) == Self.fingerprint(reference))
+    }
+
+    @Test func aKilledRankEndsTheJobAndKeepsTheCheckpoint() throws {
+        let directory = try TestDirectory()
+        let data = try Fixtures.writeDataset(directory.path("data.h5"), trainCount: 290)
+        let checkpoint = directory.path("run.h5")
+        let backprop = try #require(BackpropCLI.executable)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/mpirun")
+        process.arguments = ["--oversubscribe", "--bind-to", "none", "--timeout", "120", "-np", "3", backprop.path,
+                             "train", data, "--epochs", "100000", "--checkpoint", checkpoint] + Self.runArguments
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let deadline = Date().addingTimeInterval(60)
+        while !FileManager.default.fileExists(atPath: checkpoint), Date() < deadline, process.isRunning { usleep(10_000) }
+        #expect(FileManager.default.fileExists(atPath: checkpoint))
+        let victim = try #require(Self.rank(1, of: process.processIdentifier))
+        let killed = Date()
+        kill(victim, SIGKILL)
+        process.waitUntilExit()
+        let seconds = Date().timeIntervalSince(killed)
+        #expect(process.terminationStatus != 0)
+        #expect(seconds < 10, "the job took \(seconds) s to end after a rank was killed")
+        #expect(try Checkpoint.read(from: checkpoint).state.globalStep > 0)
+    }
+
+    @Test func aFailureOnEveryRankIsOneLineAndANonZeroExit() throws {
+        let directory = try TestDirectory()
+        let data = try Fixtures.writeDataset(directory.path("data.h5"), trainCount: 290)
+        let run = try Self.mpirun(3, ["train", data, "--epochs", "2"] + Self.runArguments + ["--learning-rate", "1e30"])
+        #expect(!run.succeeded)
+        let lines = run.stderrLines.filter { $0.hasPrefix("backprop: error:") }
+        #expect(lines.count == 1 && lines[0].contains("rank 0 of 3") && lines[0].contains("diverged"), "\(run)")
+    }
+
+    @Test(.enabled(if: TmpfsMount.isAvailable, "needs root to mount a full tmpfs"))
+    func aFailedCheckpointWriteOnRankZeroStopsEveryRank() throws {
+        let mount = try TmpfsMount(size: "64k")
+        let directory = try TestDirectory()
+        let data = try Fixtures.writeDataset(directory.path("data.h5"), trainCount: 290)
+        let checkpoint = mount.path + "/run.h5"
+        let started = Date()
+        let run = try Self.mpirun(3, ["train", data, "--epochs", "50", "--checkpoint", checkpoint] + Self.runArguments)
+        #expect(!run.succeeded)
+        #expect(Date().timeIntervalSince(started) < 30)
+        let lines = run.stderrLines.filter { $0.hasPrefix("backprop: error:") }
+        #expect(lines.count == 1 && lines[0].contains("rank 0 of 3") && lines[0].contains(checkpoint), "\(run)")
+    }
+
+    @Test func sigtermToMpirunCheckpointsAndSaysHowToResume() throws {
+        let directory = try TestDirectory()
+        let data = try Fixtures.writeDataset(directory.path("data.h5"), trainCount: 290)
+        let reference = directory.path("one.h5")
+        #expect(try BackpropCLI.run(["train", data, "--epochs", "40", "--checkpoint", reference] + Self.runArguments).succeeded)
+        let checkpoint = directory.path("run.h5"), errors = directory.path("stderr.txt")
+        FileManager.default.createFile(atPath: errors, contents: nil)
+        let backprop = try #require(BackpropCLI.executable)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/mpirun")
+        process.arguments = ["--oversubscribe", "--bind-to", "none", "--timeout", "120", "-np", "3", backprop.path,
+                             "train", data, "--epochs", "40", "--checkpoint", checkpoint] + Self.runArguments
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errors))
+        try process.run()
+        let deadline = Date().addingTimeInterval(60)
+        while !FileManager.default.fileExists(atPath: checkpoint), Date() < deadline, process.isRunning { usleep(10_000) }
+        process.terminate()
+        process.waitUntilExit()
+        let message = String(decoding: try Fixtures.bytes(of: errors), as: UTF8.self)
+        if process.terminationStatus == 0 { return }  // finished before the signal landed
+        #expect(message.components(separatedBy: "continue with: backprop resume \(checkpoint)").count == 2, "\(message)")
+        let resumed = try Self.mpirun(2, ["resume", checkpoint, "-q"])
+        #expect(resumed.succeeded, "\(resumed)")
+        #expect(try Self.fingerprint(checkpoint) == Self.fingerprint(reference))
+    }
+
+    /// The pid of MPI rank `rank` among the children of mpirun `launcher`.
+    static func rank(_ rank: Int, of launcher: Int32) -> Int32? {
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return nil }
+        for entry in entries {
+            guard let pid = Int32(entry),
+                  let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+                  let close = stat.lastIndex(of: ")") else { continue }
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            guard fields.count > 2, Int32(fields[1]) == launcher,
+                  let environ = FileManager.default.contents(atPath: "/proc/\(pid)/environ") else { continue }
+            let variables = environ.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+            if variables.contains("OMPI_COMM_WORLD_RANK=\(rank)") { return pid }
+        }
+        return nil
+    }
+}
+#endif
