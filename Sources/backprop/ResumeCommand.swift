@@ -47,12 +47,15 @@ struct ResumeCommand: ParsableCommand {
             configuration.maxSteps = steps ?? (epochs == nil ? configuration.maxSteps : nil)
             configuration.workers = runOptions.parallelism.count
 
-            let splits = try DatasetFile.load(dataPath).holdingOut(fraction: configuration.validationSplit, seed: configuration.seed)
+            // A streamed run streams again with its own block settings, which fix its order.
+            let splits = try TrainingDataLoader.load(
+                dataPath, budget: .max, stream: configuration.stream,
+                validationSplit: configuration.validationSplit, seed: configuration.seed)
             let trainer: Trainer
             do {
                 trainer = try Trainer(
                     architecture: saved.architecture, configuration: configuration,
-                    train: splits.train, validation: splits.validation, test: splits.test, state: saved.state)
+                    data: splits.train, validation: splits.validation, test: splits.test, state: saved.state)
             } catch let error as DatasetError {
                 throw DatasetError(file: error.file, "\(error.message) (the checkpoint \(checkpoint) was trained for layers \(saved.architecture.layerSizes.map(String.init).joined(separator: ",")))")
             }

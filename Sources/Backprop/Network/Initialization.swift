@@ -50,4 +50,8 @@ enum RandomStream {
     static let validationSplit: UInt64 = 2
     /// Epoch e shuffles with stream `shuffleBase + e`.
     static let shuffleBase: UInt64 = 1 << 32
+    /// A streamed epoch e orders its blocks with stream `streamBlocksBase + e`
+    /// and draws its rows with `streamRowsBase + e`.
+    static let streamBlocksBase: UInt64 = 2 << 32
+    static let streamRowsBase: UInt64 = 3 << 32
 }

@@ -2,17 +2,40 @@
 // the learning rate from its schedule, and at every epoch's end the held-out
 // splits evaluated and early stopping decided.
 //
-// The data order of epoch e is a function of (seed, e) alone, and the state
+// The data order of epoch e is a function of (seed, e) alone (a full
+// permutation of a split in memory, the block sampler's draws when streamed), and the state
 // between two steps is captured whole by `state`, so a run can stop anywhere
 // and continue from a checkpoint to exactly the parameters it would have had.
 
 import Foundation
 
+/// The training split: held in memory, or streamed from its file.
+public enum TrainingData {
+    case memory(Dataset)
+    case stream(StreamedSplit)
+
+    /// Training examples.
+    public var count: Int {
+        switch self {
+        case .memory(let dataset): dataset.count
+        case .stream(let split): split.count
+        }
+    }
+
+    /// "memory" or "stream", as `-v` and the checkpoint name the mode.
+    public var mode: String {
+        switch self {
+        case .memory: "memory"
+        case .stream: "stream"
+        }
+    }
+}
+
 /// Trains one model on one dataset.
 public final class Trainer {
     public let architecture: Architecture
     public let configuration: TrainingConfiguration
-    public let train: Dataset
+    public let data: TrainingData
     public let validation: Dataset?
     public let test: Dataset?
 
@@ -29,13 +52,31 @@ public final class Trainer {
         architecture: Architecture, configuration: TrainingConfiguration,
         train: Dataset, validation: Dataset? = nil, test: Dataset? = nil, model: Model? = nil
     ) throws {
+        try self.init(architecture: architecture, configuration: configuration, data: .memory(train),
+                      validation: validation, test: test, model: model)
+    }
+
+    /// Starts a run on `data`, held in memory or streamed.
+    public convenience init(
+        architecture: Architecture, configuration: TrainingConfiguration,
+        data: TrainingData, validation: Dataset? = nil, test: Dataset? = nil, model: Model? = nil
+    ) throws {
         if let model, model.architecture != architecture {
             throw ConfigurationError("the model's architecture \(model.architecture) is not the one to train, \(architecture)")
         }
         let parameters = model?.parameters
             ?? configuration.initialization.parameters(for: architecture, seed: configuration.seed)
-        try self.init(architecture: architecture, configuration: configuration, train: train, validation: validation,
+        try self.init(architecture: architecture, configuration: configuration, data: data, validation: validation,
                       test: test, state: TrainingState(parameters: parameters, optimizerState: []))
+    }
+
+    /// Continues a run on a split in memory from `state`.
+    public convenience init(
+        architecture: Architecture, configuration: TrainingConfiguration,
+        train: Dataset, validation: Dataset? = nil, test: Dataset? = nil, state: TrainingState
+    ) throws {
+        try self.init(architecture: architecture, configuration: configuration, data: .memory(train),
+                      validation: validation, test: test, state: state)
     }
 
     /// Continues a run from `state` (e.g. read from a checkpoint). The
@@ -43,27 +84,42 @@ public final class Trainer {
     /// `maxSteps` and `workers`, none of which changes what a step computes:
     /// the schedule keeps the span it was given when the run started
     /// (`scheduleSteps`), so steps past it run at the schedule's end rate.
+    /// `configuration.stream` is taken from `data`.
     public init(
         architecture: Architecture, configuration: TrainingConfiguration,
-        train: Dataset, validation: Dataset? = nil, test: Dataset? = nil, state: TrainingState
+        data: TrainingData, validation: Dataset? = nil, test: Dataset? = nil, state: TrainingState
     ) throws {
-        try configuration.validate()
         var configuration = configuration
+        if case .stream(let split) = data { configuration.stream = split.settings } else { configuration.stream = nil }
+        try configuration.validate()
         if configuration.microBatch == nil {
             configuration.microBatch = TrainingConfiguration.defaultMicroBatch(batchSize: configuration.batchSize)
         }
         if configuration.scheduleSteps == nil {
-            let byEpochs = configuration.epochs * Self.stepsPerEpoch(examples: train.count, batchSize: configuration.batchSize)
+            let byEpochs = configuration.epochs * Self.stepsPerEpoch(examples: data.count, batchSize: configuration.batchSize)
             configuration.scheduleSteps = configuration.maxSteps.map { min($0, byEpochs) } ?? byEpochs
         }
-        for dataset in [train, validation, test].compactMap({ $0 }) { try dataset.validate(for: architecture) }
-        guard train.count > 0 else { throw DatasetError(file: train.name, "has no training examples") }
+        for dataset in [validation, test].compactMap({ $0 }) { try dataset.validate(for: architecture) }
+        switch data {
+        case .memory(let train):
+            try train.validate(for: architecture)
+            guard train.count > 0 else { throw DatasetError(file: train.name, "has no training examples") }
+            guard state.epochOrder.isEmpty || state.epochOrder.count == train.count else {
+                throw DatasetError(file: train.name, "the run being resumed had \(state.epochOrder.count) training examples; this file has \(train.count)")
+            }
+        case .stream(let split):
+            try split.validate(for: architecture)
+            guard split.count > 0 else { throw DatasetError(file: split.name, "has no training examples") }
+            guard state.epochOrder.isEmpty else {
+                throw DatasetError(file: split.name, "the run being resumed held its data in memory; it cannot continue streamed")
+            }
+        }
         if configuration.earlyStoppingPatience != nil, validation == nil {
             throw ConfigurationError("--early-stopping needs validation data: --validation-split F, or validation/x and validation/y in the file")
         }
         self.architecture = architecture
         self.configuration = configuration
-        self.train = train
+        self.data = data
         self.validation = validation
         self.test = test
         network = Network(architecture)
@@ -76,20 +132,24 @@ public final class Trainer {
             }
             store.restore(parameters: state.parameters, optimizerState: state.optimizerState)
         }
-        guard state.epochOrder.isEmpty || state.epochOrder.count == train.count else {
-            throw DatasetError(file: train.name, "the run being resumed had \(state.epochOrder.count) training examples; this file has \(train.count)")
-        }
         guard state.bestParameters.isEmpty || state.bestParameters.count == network.layout.count else {
             throw ConfigurationError("the best parameters saved for early stopping do not fit \(architecture)")
         }
         progress = state
         progress.parameters = []
         progress.optimizerState = []
-        let batch = min(configuration.batchSize, train.count)
+        let batch = min(configuration.batchSize, data.count)
         scheduler = Scheduler(
             architecture: architecture, store: store, workers: configuration.workers,
             microBatch: min(configuration.microBatch!, batch), maxBatch: batch)
+        if case .stream(let split) = data {
+            split.reserve(rows: batch)
+            stagedRows = (0..<Int32(batch)).map { $0 }
+        }
     }
+
+    /// Streaming: rows 0..<m of the staged minibatch, the engine's row list.
+    private var stagedRows: [Int32] = []
 
     /// The model as it stands.
     public var model: Model { Model(architecture: architecture, parameters: store.values) }
@@ -111,7 +171,7 @@ public final class Trainer {
     public var globalStep: Int { progress.globalStep }
 
     /// Steps in one epoch: ⌈N / m⌉.
-    public var stepsPerEpoch: Int { Self.stepsPerEpoch(examples: train.count, batchSize: configuration.batchSize) }
+    public var stepsPerEpoch: Int { Self.stepsPerEpoch(examples: data.count, batchSize: configuration.batchSize) }
 
     static func stepsPerEpoch(examples: Int, batchSize: Int) -> Int { (examples + batchSize - 1) / batchSize }
 
@@ -126,11 +186,12 @@ public final class Trainer {
             totalSteps: configuration.scheduleSteps ?? 0, warmupSteps: configuration.warmupSteps)
     }
 
-    /// The order in which epoch `epoch` (1-based) visits the training rows.
+    /// The order in which epoch `epoch` (1-based) visits the training rows
+    /// held in memory.
     public func order(ofEpoch epoch: Int) -> [Int32] {
-        guard configuration.shuffle else { return (0..<Int32(train.count)).map { $0 } }
+        guard configuration.shuffle else { return (0..<Int32(data.count)).map { $0 } }
         var generator = RandomGenerator(seed: configuration.seed, stream: RandomStream.shuffleBase + UInt64(epoch))
-        return generator.permutation(count: train.count)
+        return generator.permutation(count: data.count)
     }
 
     /// Trains until the run is finished, or until `shouldStop` returns true
@@ -150,17 +211,33 @@ public final class Trainer {
         let epochs = configuration.epochs, batchSize = configuration.batchSize
         while !isFinished {
             let epoch = progress.epochsDone + 1
-            if progress.epochOrder.isEmpty { progress.epochOrder = order(ofEpoch: epoch) }
+            switch data {
+            case .memory: if progress.epochOrder.isEmpty { progress.epochOrder = order(ofEpoch: epoch) }
+            case .stream(let split): try split.begin(epoch: epoch, rowsDone: progress.stepInEpoch * batchSize)
+            }
             try onEvent(.epochBegan(epoch: epoch, epochs: epochs, steps: stepsPerEpoch))
             while progress.stepInEpoch < stepsPerEpoch, !stepLimitReached {
                 let start = DispatchTime.now().uptimeNanoseconds
-                let lower = progress.stepInEpoch * batchSize, upper = min(train.count, lower + batchSize)
+                let lower = progress.stepInEpoch * batchSize, upper = min(data.count, lower + batchSize)
                 let step = progress.globalStep + 1
                 let rate = learningRate(atStep: progress.globalStep)
-                let result = try progress.epochOrder.withUnsafeBufferPointer { order in
-                    try scheduler.trainStep(
-                        train, batch: UnsafeBufferPointer(rebasing: order[lower..<upper]), step: step,
-                        learningRate: Float(rate), clipNorm: configuration.clipGradientNorm)
+                let result: StepResult
+                switch data {
+                case .memory(let train):
+                    result = try progress.epochOrder.withUnsafeBufferPointer { order in
+                        try scheduler.trainStep(
+                            train, batch: UnsafeBufferPointer(rebasing: order[lower..<upper]), step: step,
+                            learningRate: Float(rate), clipNorm: configuration.clipGradientNorm)
+                    }
+                case .stream(let split):
+                    let waited = split.dataWaitSeconds
+                    let batch = try split.next(rows: upper - lower)
+                    progress.epochDataWaitSeconds += split.dataWaitSeconds - waited
+                    result = try stagedRows.withUnsafeBufferPointer { rows in
+                        try scheduler.trainStep(
+                            batch, batch: UnsafeBufferPointer(rebasing: rows[0..<(upper - lower)]), step: step,
+                            learningRate: Float(rate), clipNorm: configuration.clipGradientNorm)
+                    }
                 }
                 // The update was applied: the step counts, even when it overflowed.
                 progress.globalStep = step
@@ -228,6 +305,7 @@ public final class Trainer {
             seconds: p.epochSeconds, learningRate: learningRate)
         record.validationLoss = validation?.loss
         record.validationAccuracy = validation?.accuracy
+        if case .stream = data { record.dataWaitSeconds = p.epochDataWaitSeconds }
         progress.history.append(record)
         progress.epochsDone += 1
         progress.stepInEpoch = 0
@@ -236,6 +314,7 @@ public final class Trainer {
         progress.epochCorrect = 0
         progress.epochExamples = 0
         progress.epochSeconds = 0
+        progress.epochDataWaitSeconds = 0
         if let patience = configuration.earlyStoppingPatience, let loss = validation?.loss {
             if loss < (progress.bestValidationLoss ?? .infinity) {
                 progress.bestValidationLoss = loss
