@@ -4,6 +4,7 @@
 // Targets name the architecture:
 //   CBLAS, CHDF5, CZlib  system libraries from Debian (OpenBLAS, HDF5, zlib), each
 //                        reached through a tiny shim header
+//   CLinux               glibc's Linux-only calls (fallocate), through a shim header
 //   HDF5                 a small safe Swift wrapper over the HDF5 C library
 //   Backprop             the library: network math, the parallel engine, data, checkpoints
 //   backprop             the command-line tool, a thin layer over Backprop
@@ -37,8 +38,9 @@ let package = Package(
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]
         ),
+        .systemLibrary(name: "CLinux"),
         .target(name: "HDF5", dependencies: ["CHDF5"]),
-        .target(name: "Backprop", dependencies: ["CBLAS", "CZlib", "HDF5"]),
+        .target(name: "Backprop", dependencies: ["CBLAS", "CLinux", "CZlib", "HDF5"]),
         .executableTarget(
             name: "backprop",
             dependencies: [

@@ -108,6 +108,26 @@ public final class HDF5File: @unchecked Sendable {
         closeHandle(id, H5Fclose)
     }
 
+    /// Closes the file as `close()` does, but throws when HDF5 could not: its
+    /// last writes (metadata, chunk index) failed. The file is then still open
+    /// inside the library; see `skipCleanupAtExit()`.
+    public func closeChecked() throws {
+        let id = handle.withLock { id in
+            defer { id = -1 }
+            return id
+        }
+        guard id >= 0 else { return }
+        try HDF5Site(file: path).call("H5Fclose") { H5Fclose(id) }
+    }
+
+    /// Stops HDF5 from closing, at process exit, files it failed to close:
+    /// after a failed write, libhdf5 1.10.8's atexit handler crashes doing so
+    /// (see CheckpointWriter). Call it before any other HDF5 call, in a
+    /// process that closes every file it writes and removes a failed one.
+    public static func skipCleanupAtExit() {
+        _ = H5dont_atexit()
+    }
+
     /// Writes everything buffered for this file to disk.
     public func flush() throws {
         let site = HDF5Site(file: path)

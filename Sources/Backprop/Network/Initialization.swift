@@ -54,4 +54,7 @@ enum RandomStream {
     /// and draws its rows with `streamRowsBase + e`.
     static let streamBlocksBase: UInt64 = 2 << 32
     static let streamRowsBase: UInt64 = 3 << 32
+    /// `rechunk --shuffle-rows`: the bucket of each row, then the order within bucket b.
+    static let rechunkBuckets: UInt64 = 3
+    static let rechunkRowsBase: UInt64 = 4 << 32
 }
