@@ -4,12 +4,15 @@
 // checkpoint stood instead of reading the epoch again.
 //
 // Epoch e visits the file's blocks of C rows in a seeded random order. K blocks
-// are resident at once and every row of them waits in a pool; each draw takes
-// a uniformly random row of the pool. When a block's last row is drawn, its slot
-// takes the next block in the order, whose rows join the pool. Like a sliding
-// shuffle buffer fed by shuffled blocks, so a class-sorted file mixes well at a
-// few dozen blocks (the note measured a sliding buffer of 64 blocks to match a
-// full shuffle, ≤ 4 blocks to train to chance).
+// are resident at once, one per slot. Each draw picks a slot uniformly among
+// those holding rows, then a uniformly random row not yet drawn from it; when
+// a slot's block runs out, it takes the next block in the order. (In the
+// epoch's tail, once every block has been loaded, draws are uniform over the
+// rows left instead; see `draw`.) So every
+// minibatch mixes rows of all K resident blocks in about equal numbers, and
+// blocks enter and leave one at a time (a sliding window of blocks). On a
+// class-sorted file this is what matters: the note measured mixing ≤ 4 blocks
+// to train to chance, and a sliding buffer of 64 blocks to match a full shuffle.
 //
 // The sequence of rows is defined for the whole epoch, independent of workers,
 // threads and I/O timing: a minibatch is the next m draws, and a rank of a
@@ -40,13 +43,13 @@ struct BlockSampler {
     let loadOrder: [Int32]
     private let heldOut: RowBitmap?
     private var generator: RandomGenerator
-    /// Rows waiting to be drawn.
-    private var pool: [Int32]
-    /// Per block: training rows not yet drawn.
-    private var remaining: [Int32]
-    /// Per slot: the block it holds, or -1; per block: the slot holding it.
+    /// Per slot: the rows of its block not yet drawn, in `slotRows[slot·C ..< slot·C + slotCount[slot]]`.
+    private var slotRows: [Int32]
+    private var slotCount: [Int32]
+    /// The slots holding rows, in no particular (but deterministic) order.
+    private var active: [Int32]
+    /// Per slot: the block it holds, or -1.
     private(set) var resident: [Int32]
-    private var slotOfBlock: [Int32]
     /// Blocks of `loadOrder` read in so far.
     private(set) var loaded = 0
     /// Rows drawn so far, and in all.
@@ -62,14 +65,16 @@ struct BlockSampler {
         self.heldOut = heldOut
         loadOrder = Self.loadOrder(seed: seed, epoch: epoch, rowCount: rowCount, settings: settings, heldOut: heldOut)
         generator = RandomGenerator(seed: seed, stream: RandomStream.streamRowsBase + UInt64(epoch))
-        pool = []
-        pool.reserveCapacity(settings.slots * settings.blockRows)
-        let blocks = (rowCount + settings.blockRows - 1) / settings.blockRows
-        remaining = [Int32](repeating: 0, count: blocks)
+        slotRows = [Int32](repeating: 0, count: settings.slots * settings.blockRows)
+        slotCount = [Int32](repeating: 0, count: settings.slots)
+        active = []
+        active.reserveCapacity(settings.slots)
         resident = [Int32](repeating: -1, count: settings.slots)
-        slotOfBlock = [Int32](repeating: -1, count: blocks)
         rowsInEpoch = rowCount - (heldOut.map { $0.count(in: 0..<rowCount) } ?? 0)
-        for slot in 0..<settings.slots where loaded < loadOrder.count { load(into: slot) }
+        for slot in 0..<settings.slots where loaded < loadOrder.count {
+            load(into: slot)
+            active.append(Int32(slot))
+        }
     }
 
     /// The blocks holding at least one training row, permuted by (seed, epoch).
@@ -96,18 +101,36 @@ struct BlockSampler {
     /// slot then takes the next block of `loadOrder` (true), is left empty
     /// (false, when its block is drained and none are left), or neither (nil).
     mutating func draw() -> (row: Int32, slot: Int, refill: Bool?) {
-        precondition(!pool.isEmpty, "drew past the end of the epoch")
-        let j = generator.nextIndex(below: pool.count)
-        let row = pool[j]
-        pool[j] = pool[pool.count - 1]
-        pool.removeLast()
+        precondition(!active.isEmpty, "drew past the end of the epoch")
+        var a: Int
+        if loaded < loadOrder.count {
+            a = generator.nextIndex(below: active.count)
+        } else {
+            // The epoch's tail, no blocks left to load: draw uniformly over the rows
+            // left, so the last K blocks drain together and the epoch's last
+            // minibatches still mix them all (uniform over slots would end on the
+            // one or two blocks with the most rows left).
+            var r = generator.nextIndex(below: rowsInEpoch - drawn)
+            a = 0
+            while r >= Int(slotCount[Int(active[a])]) {
+                r -= Int(slotCount[Int(active[a])])
+                a += 1
+            }
+        }
+        let slot = Int(active[a])
+        let count = Int(slotCount[slot]), base = slot * blockRows
+        let j = generator.nextIndex(below: count)
+        let row = slotRows[base + j]
+        slotRows[base + j] = slotRows[base + count - 1]
+        slotCount[slot] -= 1
         drawn += 1
-        let block = Int(row) / blockRows
-        remaining[block] -= 1
-        let slot = Int(slotOfBlock[block])
-        guard remaining[block] == 0 else { return (row, slot, nil) }
+        guard count == 1 else { return (row, slot, nil) }
         resident[slot] = -1
-        guard loaded < loadOrder.count else { return (row, slot, false) }
+        guard loaded < loadOrder.count else {
+            active[a] = active[active.count - 1]
+            active.removeLast()
+            return (row, slot, false)
+        }
         load(into: slot)
         return (row, slot, true)
     }
@@ -116,12 +139,11 @@ struct BlockSampler {
         let block = loadOrder[loaded]
         loaded += 1
         resident[slot] = block
-        slotOfBlock[Int(block)] = Int32(slot)
-        var count: Int32 = 0
+        var count = 0
         for r in rows(ofBlock: block) where !(heldOut?.contains(r) ?? false) {
-            pool.append(Int32(r))
+            slotRows[slot * blockRows + count] = Int32(r)
             count += 1
         }
-        remaining[Int(block)] = count
+        slotCount[slot] = Int32(count)
     }
 }
