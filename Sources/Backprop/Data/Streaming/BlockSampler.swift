@@ -77,11 +77,29 @@ struct BlockSampler {
         }
     }
 
-    /// The blocks holding at least one training row, permuted by (seed, epoch).
+    /// The blocks holding at least one training row, in a stratified random
+    /// order drawn from (seed, epoch): the file's blocks are cut into K strata of
+    /// consecutive blocks, each stratum's blocks are permuted, and the order
+    /// takes one block from every stratum, strata in a fresh random order, round
+    /// after round. So any K consecutive blocks span the whole file: on a file
+    /// sorted by class, the K resident blocks hold every class in about its
+    /// share, where K blocks drawn at random would over- and under-represent some.
     static func loadOrder(seed: UInt64, epoch: Int, rowCount: Int, settings: StreamSettings, heldOut: RowBitmap?) -> [Int32] {
         let blocks = (rowCount + settings.blockRows - 1) / settings.blockRows
         var generator = RandomGenerator(seed: seed, stream: RandomStream.streamBlocksBase + UInt64(epoch))
-        let order = generator.permutation(count: blocks)
+        let strata = max(1, min(settings.slots, blocks))
+        // Stratum s holds blocks s·B/S ..< (s+1)·B/S, in a random order.
+        let members: [[Int32]] = (0..<strata).map { s in
+            let lower = s * blocks / strata, upper = (s + 1) * blocks / strata
+            return generator.permutation(count: upper - lower).map { Int32(lower) + $0 }
+        }
+        var order: [Int32] = []
+        order.reserveCapacity(blocks)
+        for round in 0..<(members.map(\.count).max() ?? 0) {
+            for s in generator.permutation(count: strata) where round < members[Int(s)].count {
+                order.append(members[Int(s)][round])
+            }
+        }
         guard let heldOut else { return order }
         return order.filter { b in
             let rows = Int(b) * settings.blockRows..<min(rowCount, (Int(b) + 1) * settings.blockRows)
