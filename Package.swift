@@ -7,6 +7,7 @@
 //   CMPI                 Open MPI (Debian's libopenmpi-dev), only with the `MPI` trait:
 //                        `swift build -c release --traits MPI`; the default build
 //                        neither needs nor consults it
+//   CLinux               glibc's Linux-only calls (fallocate), through a shim header
 //   HDF5                 a small safe Swift wrapper over the HDF5 C library
 //   Backprop             the library: network math, the parallel engine, data, checkpoints
 //   backprop             the command-line tool, a thin layer over Backprop
@@ -49,11 +50,12 @@ let package = Package(
             pkgConfig: "ompi-c",
             providers: [.apt(["libopenmpi-dev"])]
         ),
+        .systemLibrary(name: "CLinux"),
         .target(name: "HDF5", dependencies: ["CHDF5"]),
         .target(
             name: "Backprop",
             dependencies: [
-                "CBLAS", "CZlib", "HDF5",
+                "CBLAS", "CLinux", "CZlib", "HDF5",
                 .target(name: "CMPI", condition: .when(traits: ["MPI"])),
             ]
         ),

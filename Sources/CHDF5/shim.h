@@ -30,6 +30,7 @@ static inline hid_t CHDF5_P_FILE_ACCESS(void) { return H5P_FILE_ACCESS; }
 static inline hid_t CHDF5_P_FILE_CREATE(void) { return H5P_FILE_CREATE; }
 static inline hid_t CHDF5_P_DATASET_CREATE(void) { return H5P_DATASET_CREATE; }
 static inline hid_t CHDF5_P_LINK_CREATE(void) { return H5P_LINK_CREATE; }
+static inline hid_t CHDF5_P_DATASET_ACCESS(void) { return H5P_DATASET_ACCESS; }
 
 // Default property list, "whole dataspace" selection, default error stack.
 static inline hid_t CHDF5_P_DEFAULT(void) { return H5P_DEFAULT; }

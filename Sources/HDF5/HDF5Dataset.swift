@@ -147,6 +147,28 @@ public final class HDF5Dataset: @unchecked Sendable {
         }
     }
 
+    /// The dataset's chunk dimensions, or nil when it is stored contiguously (or compactly).
+    public func chunkShape() throws -> [Int]? {
+        let site = self.site
+        _ = try owner.fileID(site)
+        let creation = try site.call("H5Dget_create_plist") { H5Dget_create_plist(id) }
+        defer { closeHandle(creation, H5Pclose) }
+        let layout = try site.call("H5Pget_layout", failsWhen: { $0 == H5D_LAYOUT_ERROR }) { H5Pget_layout(creation) }
+        guard layout == H5D_CHUNKED else { return nil }
+        var dims = [hsize_t](repeating: 0, count: 32)
+        let rank = try site.call("H5Pget_chunk") { H5Pget_chunk(creation, 32, &dims) }
+        return dims.prefix(Int(rank)).map { Int($0) }
+    }
+
+    /// The number of filters (deflate, shuffle, …) applied to the dataset's chunks.
+    public func filterCount() throws -> Int {
+        let site = self.site
+        _ = try owner.fileID(site)
+        let creation = try site.call("H5Dget_create_plist") { H5Dget_create_plist(id) }
+        defer { closeHandle(creation, H5Pclose) }
+        return Int(try site.call("H5Pget_nfilters") { H5Pget_nfilters(creation) })
+    }
+
     /// Elements per row: the product of all dimensions after the first.
     private var rowLength: Int { HDF5Dataspace.count(of: Array(shape.dropFirst())) }
 

@@ -108,6 +108,26 @@ public final class HDF5File: @unchecked Sendable {
         closeHandle(id, H5Fclose)
     }
 
+    /// Closes the file as `close()` does, but throws when HDF5 could not: its
+    /// last writes (metadata, chunk index) failed. The file is then still open
+    /// inside the library; see `skipCleanupAtExit()`.
+    public func closeChecked() throws {
+        let id = handle.withLock { id in
+            defer { id = -1 }
+            return id
+        }
+        guard id >= 0 else { return }
+        try HDF5Site(file: path).call("H5Fclose") { H5Fclose(id) }
+    }
+
+    /// Stops HDF5 from closing, at process exit, files it failed to close:
+    /// after a failed write, libhdf5 1.10.8's atexit handler crashes doing so
+    /// (see CheckpointWriter). Call it before any other HDF5 call, in a
+    /// process that closes every file it writes and removes a failed one.
+    public static func skipCleanupAtExit() {
+        _ = H5dont_atexit()
+    }
+
     /// Writes everything buffered for this file to disk.
     public func flush() throws {
         let site = HDF5Site(file: path)
@@ -144,6 +164,24 @@ public final class HDF5File: @unchecked Sendable {
         let kind = try objectKind(objectPath, site: site)
         guard kind == .dataset else { throw site.error("is \(kind), not a dataset") }
         let datasetID = try site.call("H5Dopen2") { H5Dopen2(id, objectPath, CHDF5_P_DEFAULT()) }
+        return try HDF5Dataset(file: self, name: objectPath, id: datasetID, site: site)
+    }
+
+    /// The dataset at `objectPath`, opened for reading with a chunk cache of
+    /// `chunkCacheBytes` over `chunkCacheSlots` hash slots (a prime well above
+    /// the chunks it holds), instead of the library default (1 MiB and 521 slots
+    /// in HDF5 1.10), which re-reads, and re-inflates, any chunk larger than it.
+    public func dataset(_ objectPath: String, chunkCacheBytes: Int, chunkCacheSlots: Int) throws -> HDF5Dataset {
+        let site = HDF5Site(file: path, object: objectPath)
+        let id = try fileID(site)
+        guard contains(objectPath) else { throw site.error("no such dataset") }
+        let kind = try objectKind(objectPath, site: site)
+        guard kind == .dataset else { throw site.error("is \(kind), not a dataset") }
+        let access = try site.call("H5Pcreate") { H5Pcreate(CHDF5_P_DATASET_ACCESS()) }
+        defer { closeHandle(access, H5Pclose) }
+        // w0 = 1: a chunk read whole is evicted first; blocks are read once an epoch.
+        try site.call("H5Pset_chunk_cache") { H5Pset_chunk_cache(access, chunkCacheSlots, chunkCacheBytes, 1) }
+        let datasetID = try site.call("H5Dopen2") { H5Dopen2(id, objectPath, access) }
         return try HDF5Dataset(file: self, name: objectPath, id: datasetID, site: site)
     }
 

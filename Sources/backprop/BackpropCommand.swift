@@ -10,7 +10,8 @@ struct BackpropCommand: ParsableCommand {
         commandName: "backprop",
         abstract: "Train fully connected networks by backpropagation on every core, with HDF5 data and checkpoints.",
         version: "0.1.0",
-        subcommands: [TrainCommand.self, ResumeCommand.self, EvaluateCommand.self, PredictCommand.self, ExportCommand.self, ImportCommand.self, PlotCommand.self, BenchCommand.self])
+        subcommands: [TrainCommand.self, ResumeCommand.self, EvaluateCommand.self, PredictCommand.self, ExportCommand.self,
+                      ImportCommand.self, RechunkCommand.self, PlotCommand.self, BenchCommand.self])
 
     /// Parses and runs the command, printing any usage error as one line on
     /// standard error (ArgumentParser's own output adds the usage text), with

@@ -53,13 +53,16 @@ struct ResumeCommand: ParsableCommand {
             configuration.maxSteps = steps ?? (epochs == nil ? configuration.maxSteps : nil)
             configuration.workers = runOptions.parallelism.count
 
-            let splits = try DatasetFile.load(dataPath).holdingOut(fraction: configuration.validationSplit, seed: configuration.seed)
-                .standardized(with: saved.inputScaling)
+            // A streamed run streams again with its own block settings, which fix its order.
+            let splits = try TrainingDataLoader.load(
+                dataPath, budget: .max, stream: configuration.stream,
+                validationSplit: configuration.validationSplit, seed: configuration.seed)
+                .standardized(with: saved.inputScaling, file: dataPath)
             let trainer: Trainer
             do {
                 trainer = try Trainer(
                     architecture: saved.architecture, configuration: configuration,
-                    train: splits.train, validation: splits.validation, test: splits.test, state: saved.state,
+                    data: splits.train, validation: splits.validation, test: splits.test, state: saved.state,
                     communicator: Ranks.communicator)
                 trainer.inputScaling = saved.inputScaling
             } catch let error as DatasetError {

@@ -28,6 +28,9 @@ struct TrainCommand: ParsableCommand {
     @OptionGroup(title: "Run")
     var runOptions: RunOptions
 
+    @OptionGroup(title: "Data")
+    var dataOptions: DataOptions
+
     @Option(help: ArgumentHelp("Write checkpoints here (HDF5): at every epoch's end, every --checkpoint-every steps, and at the end. Replaced atomically, never by a failed run.", valueName: "file.h5"))
     var checkpoint: String?
 
@@ -79,27 +82,31 @@ struct TrainCommand: ParsableCommand {
             // One run per checkpoint: fail at once if another has it.
             try checkpointer?.lock()
 
-            let loaded = try DatasetFile.load(data).holdingOut(fraction: configuration.validationSplit, seed: configuration.seed)
-            let scaling = InputScaling.forTraining(
-                loaded, featureType: try DatasetFile.layout(data).splits[0].featureType, standardize: standardize)
-            let splits = loaded.standardized(with: scaling)
+            let loaded = try TrainingDataLoader.load(
+                data, budget: dataOptions.budget, forceStream: dataOptions.stream,
+                validationSplit: configuration.validationSplit, seed: configuration.seed)
+            let scaling = try loaded.trainingScaling(file: data, standardize: standardize)
+            let splits = try loaded.standardized(with: scaling, file: data)
             let trainer = try Trainer(
                 architecture: architecture, configuration: configuration,
-                train: splits.train, validation: splits.validation, test: splits.test,
+                data: splits.train, validation: splits.validation, test: splits.test,
                 communicator: Ranks.communicator)
             trainer.inputScaling = scaling
             try checkpointer?.refuseToReplaceAnotherRun(unless: overwrite)
             if !runOptions.quiet { printHeader(trainer, splits: splits) }
+            warnIfGrouped(splits.train)
+            let reporter = ProgressReporter(quiet: runOptions.quiet)
+            reporter.verbose = verbose
             try TrainingSession(
                 trainer: trainer, test: splits.test, checkpointer: checkpointer,
-                log: try log.map { try MetricsLog(path: $0) }, reporter: ProgressReporter(quiet: runOptions.quiet),
+                log: try log.map { try MetricsLog(path: $0) }, reporter: reporter,
                 tensorboard: try (Ranks.isRoot ? tensorboard : nil).map { try TensorBoardLog(directory: $0) },
                 verbose: verbose
             ).run()
         }
     }
 
-    private func printHeader(_ trainer: Trainer, splits: DatasetSplits) {
+    private func printHeader(_ trainer: Trainer, splits: LoadedData) {
         let a = trainer.architecture, c = trainer.configuration
         let parameters = ParameterLayout(a).count
         Terminal.write("model: \(a) - \(parameters.grouped) parameters\n")
@@ -122,6 +129,7 @@ struct TrainCommand: ParsableCommand {
         let ranks = Ranks.size > 1 ? "\(Ranks.size) ranks × " : ""
         Terminal.write("training: \(optimizer), batch \(c.batchSize), \(c.epochs) epochs, seed \(c.seed), \(ranks)\(c.workers) workers\n")
         if verbose {
+            Terminal.write("data mode: \(dataModeSummary(splits.train, budget: dataOptions.budget))\n")
             Terminal.write("engine: micro-batch \(c.microBatch ?? 0), \(trainer.stepsPerEpoch) steps/epoch, BLAS kernels \(KernelSelection.summary)\n")
         }
     }

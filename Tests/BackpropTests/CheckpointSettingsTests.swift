@@ -19,10 +19,12 @@ final class TemporaryCheckpoint {
 func withoutTimings(_ state: TrainingState) -> TrainingState {
     var state = state
     state.epochSeconds = 0
+    state.epochDataWaitSeconds = 0
     state.history = state.history.map {
         var record = $0
         record.seconds = 0
         record.samplesPerSecond = 0
+        record.dataWaitSeconds = record.dataWaitSeconds.map { _ in 0 }
         return record
     }
     return state

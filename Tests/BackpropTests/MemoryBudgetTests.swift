@@ -82,8 +82,8 @@ import Testing
         #expect(train.examples == 30 && train.features == 6 && train.hasClassLabels)
         #expect(train.featureType == .integer(signed: false, bytes: 1))
         #expect(test.targetShape == [10, 2] && !test.hasClassLabels)
-        // x as Float plus its uint8 copy, labels as int64 then int32; test: x and y as Float.
-        #expect(train.loadBytes == 30 * 6 * 4 + 30 * 6 + 30 * 12)
+        // x kept as uint8, labels as int64 then int32; test: x and y as Float.
+        #expect(train.loadBytes == 30 * 6 + 30 * 12)
         #expect(test.loadBytes == 10 * 6 * 4 + 10 * 2 * 4)
         #expect(layout.loadBytes == train.loadBytes! + test.loadBytes!)
         let loaded = try DatasetFile.load(path)

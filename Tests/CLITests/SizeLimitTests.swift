@@ -22,9 +22,10 @@ import TestSupport
         let size = try #require(try FileManager.default.attributesOfItem(atPath: data)[.size] as? Int)
         #expect(size < 10_000, "the file declares its size, it does not hold it: \(size) bytes")
 
-        // 10^10 × 784 × 4 bytes of features and 10^10 × (8 + 4) of labels.
+        // 10^10 × 784 × 4 bytes of features do not fit, so train/x would be
+        // streamed; but its 10^10 int32 labels (37.3 GiB) must be in memory.
         let run = try BackpropCLI.run(["train", data, "--layers", "784,10", "--steps", "1"], timeout: 60)
-        expectOneLineFailure(run, mentioning: ["huge.h5", "10000000000 × 784 float32", "needs 31480000000000 bytes", "bytes ("])
+        expectOneLineFailure(run, mentioning: ["huge.h5", "10000000000 × 784 float32", "--data-memory", "37.3 GiB"])
     }
 
     @Test func layersWhoseParametersCannotFitAreRefusedInOneLine() throws {

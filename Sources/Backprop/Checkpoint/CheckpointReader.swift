@@ -216,8 +216,10 @@ private struct CheckpointReader {
         var state = record.state
         state.optimizerState = try readOptimizerState(record.configuration.optimizer, architecture: architecture)
         state.epochOrder = try file.dataset("training/epoch_order").read(as: Int32.self)
-        guard state.epochsDone >= 0, state.stepInEpoch >= 0, state.globalStep >= 0,
-              (state.stepInEpoch == 0) == state.epochOrder.isEmpty else {
+        // A streamed run keeps its position as (seed, epoch, rows done), not as an order.
+        let orderMatches = record.configuration.stream != nil
+            ? state.epochOrder.isEmpty : (state.stepInEpoch == 0) == state.epochOrder.isEmpty
+        guard state.epochsDone >= 0, state.stepInEpoch >= 0, state.globalStep >= 0, orderMatches else {
             throw fail("training position is inconsistent (epochs_done \(state.epochsDone), step_in_epoch \(state.stepInEpoch), \(state.epochOrder.count) rows in epoch_order)")
         }
         state.history = try readHistory()
@@ -268,7 +270,7 @@ private struct CheckpointReader {
             // Required when the record so far would store it: the gamma of a step
             // schedule, not of a cosine one; a dataset path only when present.
             let present = file.hasAttribute(attribute.name, on: t)
-            guard present || attribute.value(record) == nil else {
+            guard present || attribute.value(record) == nil || attribute.optionalInOlderCheckpoints else {
                 throw fail("missing attribute training/\(attribute.name)")
             }
             guard present else { continue }
@@ -344,10 +346,13 @@ private struct CheckpointReader {
     func readHistory() throws -> [EpochRecord] {
         var columns: [String: [Double]] = [:]
         for (name, _) in EpochRecord.columns {
+            // Checkpoints from before streaming have no data-wait column.
+            if name == "data_wait_seconds" && !file.contains("history/\(name)") { continue }
             guard file.contains("history/\(name)") else { throw fail("missing dataset history/\(name)") }
             columns[name] = try file.dataset("history/\(name)").read(as: Double.self)
         }
         let n = columns["epoch"]!.count
+        columns["data_wait_seconds"] = columns["data_wait_seconds"] ?? [Double](repeating: .nan, count: n)
         guard columns.values.allSatisfy({ $0.count == n }) else { throw fail("history columns differ in length") }
         func value(_ name: String, _ i: Int) -> Double { columns[name]![i] }
         func optional(_ name: String, _ i: Int) -> Double? { value(name, i).isNaN ? nil : value(name, i) }
@@ -360,6 +365,7 @@ private struct CheckpointReader {
                 learningRate: value("learning_rate", i))
             record.validationLoss = optional("validation_loss", i)
             record.validationAccuracy = optional("validation_accuracy", i)
+            record.dataWaitSeconds = optional("data_wait_seconds", i)
             return record
         }
     }

@@ -124,6 +124,7 @@ extension EpochRecord {
         ("validation_loss", { $0.validationLoss ?? .nan }), ("validation_accuracy", { $0.validationAccuracy ?? .nan }),
         ("samples_per_second", { $0.samplesPerSecond }), ("seconds", { $0.seconds }),
         ("learning_rate", { $0.learningRate }),
+        ("data_wait_seconds", { $0.dataWaitSeconds ?? .nan }),
     ]
 }
 

@@ -30,6 +30,9 @@ struct TrainingAttribute: Sendable {
     let kind: Kind
     /// Whether a checkpoint that holds only a model stores it too.
     let storedWithModel: Bool
+    /// Whether checkpoints written before the row existed may lack it; the
+    /// record's default then stands (a split in memory, no data wait).
+    var optionalInOlderCheckpoints = false
     /// The value to store, or nil when this record stores none: the parameter of
     /// another schedule, a path that was not given.
     let value: @Sendable (TrainingRecord) -> Value?
@@ -128,6 +131,23 @@ extension TrainingAttribute {
             record.configuration.initialization = initialization
         },
         int("workers", \.configuration.workers),
+        // How the training split was read: "memory" (a full permutation an epoch)
+        // or "stream" (blocks of stream_block_rows, stream_slots mixed at once).
+        string("data_mode", { $0.configuration.stream == nil ? "memory" : "stream" }) { record, mode throws(Invalid) in
+            switch mode {
+            case "memory": record.configuration.stream = nil
+            case "stream": record.configuration.stream = StreamSettings(blockRows: 0, slots: 0)
+            default: throw Invalid("unknown data_mode '\(mode)'; expected memory or stream")
+            }
+        }.addedLater(),
+        int("stream_block_rows", { $0.configuration.stream?.blockRows }) { record, rows throws(Invalid) in
+            guard rows > 0 else { throw Invalid("stream_block_rows is \(rows); expected a positive number of rows") }
+            record.configuration.stream?.blockRows = rows
+        },
+        int("stream_slots", { $0.configuration.stream?.slots }) { record, slots throws(Invalid) in
+            guard slots > 0 else { throw Invalid("stream_slots is \(slots); expected a positive number of blocks") }
+            record.configuration.stream?.slots = slots
+        },
 
         // What `resume` needs to carry on as the run did.
         string("dataset", { $0.dataset }) { record, path in record.dataset = path },
@@ -145,10 +165,20 @@ extension TrainingAttribute {
         int("global_step", \.state.globalStep, storedWithModel: true),
         int("epochs_done", \.state.epochsDone),
         int("step_in_epoch", \.state.stepInEpoch),
+        // A streamed run's position in its epoch's row sequence: with the seed and
+        // the epoch, all a resume needs to read the K blocks resident there.
+        int("stream_rows_done", { record in
+            record.configuration.stream.map { _ in record.state.stepInEpoch * record.configuration.batchSize }
+        }) { record, rows throws(Invalid) in
+            guard rows == record.state.stepInEpoch * record.configuration.batchSize else {
+                throw Invalid("stream_rows_done is \(rows); step_in_epoch \(record.state.stepInEpoch) of batch_size \(record.configuration.batchSize) makes \(record.state.stepInEpoch * record.configuration.batchSize)")
+            }
+        },
         double("epoch_loss_sum", \.state.epochLossSum),
         int("epoch_correct", \.state.epochCorrect),
         int("epoch_examples", \.state.epochExamples),
         double("epoch_seconds", \.state.epochSeconds),
+        double("epoch_data_wait_seconds", \.state.epochDataWaitSeconds).addedLater(),
 
         // Early stopping's memory (its best parameters are a dataset group).
         double("best_validation_loss", { $0.state.bestValidationLoss ?? .nan }) { record, loss in
@@ -165,6 +195,13 @@ extension TrainingAttribute {
 // MARK: - Row makers
 
 extension TrainingAttribute {
+    /// This row, optional when reading checkpoints older than it.
+    func addedLater() -> TrainingAttribute {
+        var row = self
+        row.optionalInOlderCheckpoints = true
+        return row
+    }
+
     static func int(
         _ name: String, storedWithModel: Bool = false, _ value: @escaping @Sendable (TrainingRecord) -> Int?,
         restore: @escaping @Sendable (inout TrainingRecord, Int) throws(Invalid) -> Void

@@ -1,5 +1,5 @@
-// A dataset in memory: N examples of D features (Float, row-major) and their
-// targets, either class labels or rows of K target values.
+// A dataset in memory: N examples of D features (row-major, Float or the file's
+// uint8) and their targets, either class labels or rows of K target values.
 
 /// What the network should output for each example.
 public enum Targets: Sendable, Equatable {
@@ -17,37 +17,82 @@ public enum Targets: Sendable, Equatable {
     }
 }
 
+/// N × D features, row-major, in the type the file stores them in: uint8
+/// pixels stay bytes (a quarter of the memory) and become Float when gathered.
+public enum FeatureRows: Sendable {
+    case float([Float])
+    /// 0…255, read as `Float(u) * (1 / 255)`, exactly as loading converted them before.
+    case uint8([UInt8])
+
+    /// Elements stored (N × D).
+    public var count: Int {
+        switch self {
+        case .float(let x): x.count
+        case .uint8(let x): x.count
+        }
+    }
+
+    /// Bytes per element.
+    public var elementBytes: Int {
+        switch self {
+        case .float: 4
+        case .uint8: 1
+        }
+    }
+
+    /// The Float each byte value stands for: `Float(u) * (1 / 255)`, computed
+    /// once per value, so a gathered row is bitwise what converting it at load gave.
+    static let unitScale: [Float] = (0...255).map { Float(UInt8($0)) * (1 / 255) }
+}
+
 /// Examples and targets, ready to be gathered into batches.
 public struct Dataset: Sendable {
     /// Where it came from, for messages: a file, and the split within it (`train`, `test`, …).
     public let name: String
     public let split: String
-    /// N × D features, row-major.
-    public let features: [Float]
+    /// N × D features, row-major, as stored.
+    public let rows: FeatureRows
     /// D.
     public let featureCount: Int
     public let targets: Targets
 
     public init(name: String, split: String = "train", features: [Float], featureCount: Int, targets: Targets) {
-        precondition(featureCount > 0 && features.count % featureCount == 0)
-        precondition(features.count / featureCount == targets.count, "features and targets differ in length")
+        self.init(name: name, split: split, rows: .float(features), featureCount: featureCount, targets: targets)
+    }
+
+    public init(name: String, split: String = "train", rows: FeatureRows, featureCount: Int, targets: Targets) {
+        precondition(featureCount > 0 && rows.count % featureCount == 0)
+        precondition(rows.count / featureCount == targets.count, "features and targets differ in length")
         self.name = name
         self.split = split
-        self.features = features
+        self.rows = rows
         self.featureCount = featureCount
         self.targets = targets
     }
 
+    /// N × D features as Float (a converted copy when they are stored as bytes).
+    public var features: [Float] {
+        switch rows {
+        case .float(let x): x
+        case .uint8(let x): x.map { FeatureRows.unitScale[Int($0)] }
+        }
+    }
+
     /// N.
-    public var count: Int { features.count / featureCount }
+    public var count: Int { rows.count / featureCount }
 
     /// The examples at `rows`, in that order, as a new dataset.
     public func subset(_ rows: [Int32], split: String? = nil) -> Dataset {
-        var x = [Float]()
-        x.reserveCapacity(rows.count * featureCount)
-        for r in rows {
-            let start = Int(r) * featureCount
-            x.append(contentsOf: features[start..<start + featureCount])
+        let d = featureCount
+        func pick<T>(_ source: [T]) -> [T] {
+            var x = [T]()
+            x.reserveCapacity(rows.count * d)
+            for r in rows { x.append(contentsOf: source[Int(r) * d..<(Int(r) + 1) * d]) }
+            return x
+        }
+        let picked: FeatureRows = switch self.rows {
+        case .float(let x): .float(pick(x))
+        case .uint8(let x): .uint8(pick(x))
         }
         let targets: Targets
         switch self.targets {
@@ -58,7 +103,7 @@ public struct Dataset: Sendable {
             for r in rows { y.append(contentsOf: values[Int(r) * width..<(Int(r) + 1) * width]) }
             targets = .values(y, width: width)
         }
-        return Dataset(name: name, split: split ?? self.split, features: x, featureCount: featureCount, targets: targets)
+        return Dataset(name: name, split: split ?? self.split, rows: picked, featureCount: featureCount, targets: targets)
     }
 
     /// Checks that this data fits a network with `architecture`: the feature
@@ -68,6 +113,11 @@ public struct Dataset: Sendable {
         guard featureCount == architecture.inputWidth else {
             throw DatasetError(file: name, "\(split)/x has \(featureCount) features per example, but the network's input width is \(architecture.inputWidth)")
         }
+        try Self.validate(targets, file: name, split: split, for: architecture)
+    }
+
+    /// Checks that `targets` fit the output of `architecture`.
+    static func validate(_ targets: Targets, file name: String, split: String, for architecture: Architecture) throws {
         let width = architecture.outputWidth
         switch targets {
         case .classes(let labels):
@@ -87,10 +137,24 @@ public struct Dataset: Sendable {
     func gather(
         rows: UnsafeBufferPointer<Int32>, x: UnsafeMutablePointer<Float>, y: UnsafeMutablePointer<Float>, outputWidth: Int
     ) {
-        features.withUnsafeBufferPointer { source in
-            let base = source.baseAddress!
-            for (i, r) in rows.enumerated() {
-                (x + i * featureCount).update(from: base + Int(r) * featureCount, count: featureCount)
+        let d = featureCount
+        switch self.rows {
+        case .float(let features):
+            features.withUnsafeBufferPointer { source in
+                let base = source.baseAddress!
+                for (i, r) in rows.enumerated() {
+                    (x + i * d).update(from: base + Int(r) * d, count: d)
+                }
+            }
+        case .uint8(let bytes):
+            bytes.withUnsafeBufferPointer { source in
+                FeatureRows.unitScale.withUnsafeBufferPointer { scale in
+                    let base = source.baseAddress!
+                    for (i, r) in rows.enumerated() {
+                        let from = base + Int(r) * d, to = x + i * d
+                        for j in 0..<d { to[j] = scale[Int(from[j])] }
+                    }
+                }
             }
         }
         switch targets {

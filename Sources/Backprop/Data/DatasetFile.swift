@@ -38,17 +38,24 @@ public struct SplitLayout: Sendable, Equatable {
     }
 
     /// Bytes that loading this split takes at its peak, or nil if the count
-    /// overflows: x as Float (plus the uint8 copy it is scaled from), and y as read
-    /// (int64 labels, then int32) or as Float targets.
+    /// overflows: x as held (uint8 stays uint8, floats become Float), and y as
+    /// read (int64 labels, then int32) or as Float targets.
     public var loadBytes: Int? {
-        let elements = MemoryBudget.product([examples, features])
-        let x = MemoryBudget.product([elements ?? -1, 4])
-        let staging = featureType == .integer(signed: false, bytes: 1) ? elements : 0
-        let y = hasClassLabels
-            ? MemoryBudget.product([examples, 8 + 4])
-            : MemoryBudget.product(targetShape + [4])
-        return MemoryBudget.sum([x, staging, y])
+        MemoryBudget.sum([featureBytes, targetBytes])
     }
+
+    /// Bytes x takes in memory: 1 per uint8 value, 4 per float.
+    public var featureBytes: Int? {
+        MemoryBudget.product([examples, features, isBytes ? 1 : 4])
+    }
+
+    /// Bytes y takes while loading: int64 labels, then int32; or Float targets.
+    public var targetBytes: Int? {
+        hasClassLabels ? MemoryBudget.product([examples, 8 + 4]) : MemoryBudget.product(targetShape + [4])
+    }
+
+    /// Whether x holds uint8 values, kept as bytes in memory.
+    public var isBytes: Bool { featureType == .integer(signed: false, bytes: 1) }
 }
 
 /// The splits a dataset file declares, read without their data.
@@ -97,7 +104,7 @@ public enum DatasetFile {
 
     static func layout(of file: HDF5File) throws -> DatasetLayout {
         let path = file.path
-        let splits = try splitNames.compactMap { try splitLayout($0, of: file) }
+        let splits = try NewerHDF5.explained(path) { try splitNames.compactMap { try splitLayout($0, of: file) } }
         guard let train = splits.first, train.name == "train" else {
             throw DatasetError(file: path, "no train/x and train/y datasets; expected train/x (N×D features) and train/y (N labels or N×K targets)")
         }
@@ -162,24 +169,33 @@ public enum DatasetFile {
         }
         let features = try readFeatures(x, path: path)
         let targets = try readTargets(y, path: path)
-        return Dataset(name: path, split: layout.name, features: features, featureCount: layout.features, targets: targets)
+        return Dataset(name: path, split: layout.name, rows: features, featureCount: layout.features, targets: targets)
     }
 
-    static func readFeatures(_ x: HDF5Dataset, path: String) throws -> [Float] {
+    static func readFeatures(_ x: HDF5Dataset, path: String) throws -> FeatureRows {
         switch x.elementClass {
         case .integer(signed: false, bytes: 1):
-            // Pixel intensities: 0…255 become 0…1.
-            return try x.read(as: UInt8.self).map { Float($0) * (1 / 255) }
+            // Pixel intensities 0…255, kept as bytes; gathering makes them 0…1.
+            return .uint8(try x.read(as: UInt8.self))
         case .float:
             let values = try x.read(as: Float.self)
-            if let bad = values.firstIndex(where: { !$0.isFinite }) {
-                let width = x.shape[1]
-                throw DatasetError(file: path, "\(x.name)[\(bad / width), \(bad % width)] is \(values[bad]); expected finite features")
-            }
-            return values
+            try checkFinite(values, rowOffset: 0, x: x, path: path)
+            return .float(values)
         default:
             throw DatasetError(file: path, "\(x.name) holds \(x.elementClass) values; expected float32, float64 or uint8")
         }
+    }
+
+    /// Throws naming the first non-finite feature of `values`, rows of `x` from `rowOffset` on.
+    static func checkFinite(_ values: UnsafeBufferPointer<Float>, rowOffset: Int, x: HDF5Dataset, path: String) throws {
+        if let bad = values.firstIndex(where: { !$0.isFinite }) {
+            let width = x.shape[1]
+            throw DatasetError(file: path, "\(x.name)[\(rowOffset + bad / width), \(bad % width)] is \(values[bad]); expected finite features")
+        }
+    }
+
+    static func checkFinite(_ values: [Float], rowOffset: Int, x: HDF5Dataset, path: String) throws {
+        try values.withUnsafeBufferPointer { try checkFinite($0, rowOffset: rowOffset, x: x, path: path) }
     }
 
     static func readTargets(_ y: HDF5Dataset, path: String) throws -> Targets {

@@ -13,16 +13,22 @@ extension DatasetSplits {
         if validation != nil {
             throw DatasetError(file: train.name, "has its own validation/x and validation/y; drop --validation-split")
         }
-        let count = Int((Double(train.count) * fraction).rounded())
-        guard count >= 1, count < train.count else {
-            throw DatasetError(file: train.name, "--validation-split \(fraction) of \(train.count) training rows leaves \(count) for validation and \(train.count - count) for training; both need at least one")
-        }
-        var generator = RandomGenerator(seed: seed, stream: RandomStream.validationSplit)
-        let order = generator.permutation(count: train.count)
-        let held = order.prefix(count).sorted(), kept = order.dropFirst(count).sorted()
+        let (held, kept) = try Self.heldOutRows(of: train.count, fraction: fraction, seed: seed, file: train.name)
         return DatasetSplits(
             train: train.subset(Array(kept)),
             test: test,
             validation: train.subset(Array(held), split: "validation"))
+    }
+
+    /// The rows `holdingOut` moves to validation and those it keeps, each in
+    /// file order: the same for a split in memory and a streamed one.
+    static func heldOutRows(of rows: Int, fraction: Double, seed: UInt64, file: String) throws -> (held: [Int32], kept: [Int32]) {
+        let count = Int((Double(rows) * fraction).rounded())
+        guard count >= 1, count < rows else {
+            throw DatasetError(file: file, "--validation-split \(fraction) of \(rows) training rows leaves \(count) for validation and \(rows - count) for training; both need at least one")
+        }
+        var generator = RandomGenerator(seed: seed, stream: RandomStream.validationSplit)
+        let order = generator.permutation(count: rows)
+        return (order.prefix(count).sorted(), order.dropFirst(count).sorted())
     }
 }

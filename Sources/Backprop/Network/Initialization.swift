@@ -50,4 +50,11 @@ enum RandomStream {
     static let validationSplit: UInt64 = 2
     /// Epoch e shuffles with stream `shuffleBase + e`.
     static let shuffleBase: UInt64 = 1 << 32
+    /// A streamed epoch e orders its blocks with stream `streamBlocksBase + e`
+    /// and draws its rows with `streamRowsBase + e`.
+    static let streamBlocksBase: UInt64 = 2 << 32
+    static let streamRowsBase: UInt64 = 3 << 32
+    /// `rechunk --shuffle-rows`: the bucket of each row, then the order within bucket b.
+    static let rechunkBuckets: UInt64 = 3
+    static let rechunkRowsBase: UInt64 = 4 << 32
 }

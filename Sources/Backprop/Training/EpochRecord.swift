@@ -25,6 +25,8 @@ public struct EpochRecord: Sendable, Equatable, Codable {
     /// Wall-clock time of the epoch's training steps (test evaluation excluded).
     public var seconds: Double
     public var learningRate: Double
+    /// Seconds the epoch's steps waited for streamed data (nil: held in memory).
+    public var dataWaitSeconds: Double? = nil
 
     public init(
         epoch: Int, step: Int, trainLoss: Double, trainAccuracy: Double, testLoss: Double?, testAccuracy: Double?,
@@ -48,6 +50,7 @@ public struct EpochRecord: Sendable, Equatable, Codable {
         case validationLoss = "validation_loss", validationAccuracy = "validation_accuracy"
         case samplesPerSecond = "samples_per_second", seconds
         case learningRate = "learning_rate"
+        case dataWaitSeconds = "data_wait_seconds"
     }
 
     // Written by hand so that a missing test split is an explicit null, which
@@ -66,6 +69,7 @@ public struct EpochRecord: Sendable, Equatable, Codable {
         try c.encode(samplesPerSecond, forKey: .samplesPerSecond)
         try c.encode(seconds, forKey: .seconds)
         try c.encode(learningRate, forKey: .learningRate)
+        try c.encodeIfPresent(dataWaitSeconds, forKey: .dataWaitSeconds)
     }
 
     /// One line of JSON, keys in a fixed order.

@@ -2,17 +2,40 @@
 // the learning rate from its schedule, and at every epoch's end the held-out
 // splits evaluated and early stopping decided.
 //
-// The data order of epoch e is a function of (seed, e) alone, and the state
+// The data order of epoch e is a function of (seed, e) alone (a full
+// permutation of a split in memory, the block sampler's draws when streamed), and the state
 // between two steps is captured whole by `state`, so a run can stop anywhere
 // and continue from a checkpoint to exactly the parameters it would have had.
 
 import Foundation
 
+/// The training split: held in memory, or streamed from its file.
+public enum TrainingData {
+    case memory(Dataset)
+    case stream(StreamedSplit)
+
+    /// Training examples.
+    public var count: Int {
+        switch self {
+        case .memory(let dataset): dataset.count
+        case .stream(let split): split.count
+        }
+    }
+
+    /// "memory" or "stream", as `-v` and the checkpoint name the mode.
+    public var mode: String {
+        switch self {
+        case .memory: "memory"
+        case .stream: "stream"
+        }
+    }
+}
+
 /// Trains one model on one dataset.
 public final class Trainer {
     public let architecture: Architecture
     public let configuration: TrainingConfiguration
-    public let train: Dataset
+    public let data: TrainingData
     public let validation: Dataset?
     public let test: Dataset?
     /// The scaling the data given was prepared with, recorded in the model and
@@ -33,14 +56,34 @@ public final class Trainer {
         train: Dataset, validation: Dataset? = nil, test: Dataset? = nil, model: Model? = nil,
         communicator: any Communicator = SingleProcess()
     ) throws {
+        try self.init(architecture: architecture, configuration: configuration, data: .memory(train),
+                      validation: validation, test: test, model: model, communicator: communicator)
+    }
+
+    /// Starts a run on `data`, held in memory or streamed.
+    public convenience init(
+        architecture: Architecture, configuration: TrainingConfiguration,
+        data: TrainingData, validation: Dataset? = nil, test: Dataset? = nil, model: Model? = nil,
+        communicator: any Communicator = SingleProcess()
+    ) throws {
         if let model, model.architecture != architecture {
             throw ConfigurationError("the model's architecture \(model.architecture) is not the one to train, \(architecture)")
         }
         let parameters = model?.parameters
             ?? configuration.initialization.parameters(for: architecture, seed: configuration.seed)
-        try self.init(architecture: architecture, configuration: configuration, train: train, validation: validation,
+        try self.init(architecture: architecture, configuration: configuration, data: data, validation: validation,
                       test: test, state: TrainingState(parameters: parameters, optimizerState: []),
                       communicator: communicator)
+    }
+
+    /// Continues a run on a split in memory from `state`.
+    public convenience init(
+        architecture: Architecture, configuration: TrainingConfiguration,
+        train: Dataset, validation: Dataset? = nil, test: Dataset? = nil, state: TrainingState,
+        communicator: any Communicator = SingleProcess()
+    ) throws {
+        try self.init(architecture: architecture, configuration: configuration, data: .memory(train),
+                      validation: validation, test: test, state: state, communicator: communicator)
     }
 
     /// Continues a run from `state` (e.g. read from a checkpoint). The
@@ -48,38 +91,55 @@ public final class Trainer {
     /// `maxSteps` and `workers`, none of which changes what a step computes:
     /// the schedule keeps the span it was given when the run started
     /// (`scheduleSteps`), so steps past it run at the schedule's end rate.
+    /// `configuration.stream` is taken from `data`.
     ///
     /// With a `communicator` of R ranks (under mpirun), every rank makes its
     /// own trainer on the same data and state and calls the same methods in the
     /// same order: each step, a rank computes its share of the micro-shards and
     /// the ranks exchange gradients (Distributed/), so every rank holds the
     /// parameters one process would. Evaluation is split across the ranks too.
+    /// (A streamed split is read whole by every rank: each draws the same
+    /// minibatches and gathers its own shards' rows from them.)
     public init(
         architecture: Architecture, configuration: TrainingConfiguration,
-        train: Dataset, validation: Dataset? = nil, test: Dataset? = nil, state: TrainingState,
+        data: TrainingData, validation: Dataset? = nil, test: Dataset? = nil, state: TrainingState,
         communicator: any Communicator = SingleProcess()
     ) throws {
-        try configuration.validate()
         var configuration = configuration
+        if case .stream(let split) = data { configuration.stream = split.settings } else { configuration.stream = nil }
+        try configuration.validate()
         if configuration.microBatch == nil {
             configuration.microBatch = TrainingConfiguration.defaultMicroBatch(batchSize: configuration.batchSize)
         }
         if configuration.scheduleSteps == nil {
-            let byEpochs = configuration.epochs * Self.stepsPerEpoch(examples: train.count, batchSize: configuration.batchSize)
+            let byEpochs = configuration.epochs * Self.stepsPerEpoch(examples: data.count, batchSize: configuration.batchSize)
             configuration.scheduleSteps = configuration.maxSteps.map { min($0, byEpochs) } ?? byEpochs
         }
-        for dataset in [train, validation, test].compactMap({ $0 }) { try dataset.validate(for: architecture) }
-        guard train.count > 0 else { throw DatasetError(file: train.name, "has no training examples") }
+        for dataset in [validation, test].compactMap({ $0 }) { try dataset.validate(for: architecture) }
+        switch data {
+        case .memory(let train):
+            try train.validate(for: architecture)
+            guard train.count > 0 else { throw DatasetError(file: train.name, "has no training examples") }
+            guard state.epochOrder.isEmpty || state.epochOrder.count == train.count else {
+                throw DatasetError(file: train.name, "the run being resumed had \(state.epochOrder.count) training examples; this file has \(train.count)")
+            }
+        case .stream(let split):
+            try split.validate(for: architecture)
+            guard split.count > 0 else { throw DatasetError(file: split.name, "has no training examples") }
+            guard state.epochOrder.isEmpty else {
+                throw DatasetError(file: split.name, "the run being resumed held its data in memory; it cannot continue streamed")
+            }
+        }
         if configuration.earlyStoppingPatience != nil, validation == nil {
             throw ConfigurationError(
                 setting: "earlyStoppingPatience",
                 "earlyStoppingPatience needs validation data: a validationSplit above 0, or validation/x and validation/y in the file",
                 related: ["validationSplit"])
         }
-        try Self.checkEngineMemory(architecture, configuration, examples: train.count)
+        try Self.checkEngineMemory(architecture, configuration, examples: data.count)
         self.architecture = architecture
         self.configuration = configuration
-        self.train = train
+        self.data = data
         self.validation = validation
         self.test = test
         network = Network(architecture)
@@ -92,23 +152,28 @@ public final class Trainer {
             }
             store.restore(parameters: state.parameters, optimizerState: state.optimizerState)
         }
-        guard state.epochOrder.isEmpty || state.epochOrder.count == train.count else {
-            throw DatasetError(file: train.name, "the run being resumed had \(state.epochOrder.count) training examples; this file has \(train.count)")
-        }
         guard state.bestParameters.isEmpty || state.bestParameters.count == network.layout.count else {
             throw ConfigurationError("the best parameters saved for early stopping do not fit \(architecture)")
         }
+        let inMemory = if case .memory = data { true } else { false }
         try Self.checkPosition(
-            of: state, stepsPerEpoch: Self.stepsPerEpoch(examples: train.count, batchSize: configuration.batchSize),
-            examples: train.count)
+            of: state, stepsPerEpoch: Self.stepsPerEpoch(examples: data.count, batchSize: configuration.batchSize),
+            examples: data.count, ordered: inMemory)
         progress = state
         progress.parameters = []
         progress.optimizerState = []
-        let batch = min(configuration.batchSize, train.count)
+        let batch = min(configuration.batchSize, data.count)
         scheduler = Scheduler(
             architecture: architecture, store: store, workers: configuration.workers,
             microBatch: min(configuration.microBatch!, batch), maxBatch: batch, communicator: communicator)
+        if case .stream(let split) = data {
+            split.reserve(rows: batch)
+            stagedRows = (0..<Int32(batch)).map { $0 }
+        }
     }
+
+    /// Streaming: rows 0..<m of the staged minibatch, the engine's row list.
+    private var stagedRows: [Int32] = []
 
     /// The model as it stands.
     public var model: Model { Model(architecture: architecture, parameters: store.values, inputScaling: inputScaling) }
@@ -133,7 +198,7 @@ public final class Trainer {
     public var globalStep: Int { progress.globalStep }
 
     /// Steps in one epoch: ⌈N / m⌉.
-    public var stepsPerEpoch: Int { Self.stepsPerEpoch(examples: train.count, batchSize: configuration.batchSize) }
+    public var stepsPerEpoch: Int { Self.stepsPerEpoch(examples: data.count, batchSize: configuration.batchSize) }
 
     /// Refuses, before the engine is allocated, a run that cannot fit in
     /// memory: per parameter the initial values handed in, the store's weights
@@ -160,8 +225,10 @@ public final class Trainer {
     /// Refuses a position that these settings and data could not have reached:
     /// a step past the end of the epoch would never close it (the run would spin
     /// forever), and an epoch order that is not a permutation of the rows would
-    /// gather rows that are not there.
-    private static func checkPosition(of state: TrainingState, stepsPerEpoch: Int, examples: Int) throws {
+    /// gather rows that are not there. A split in memory is `ordered`: a run
+    /// stopped mid-epoch saved its epoch's order (a streamed one saves the
+    /// sampler's position instead, which its sampler checks).
+    private static func checkPosition(of state: TrainingState, stepsPerEpoch: Int, examples: Int, ordered: Bool) throws {
         func fail(_ what: String) -> ConfigurationError {
             ConfigurationError("the saved training position does not fit these settings and data: \(what)")
         }
@@ -171,7 +238,7 @@ public final class Trainer {
         guard state.stepInEpoch >= 0 && state.stepInEpoch < stepsPerEpoch else {
             throw fail("step \(state.stepInEpoch) within an epoch of \(stepsPerEpoch) steps")
         }
-        guard state.stepInEpoch == 0 || !state.epochOrder.isEmpty else {
+        guard !ordered || state.stepInEpoch == 0 || !state.epochOrder.isEmpty else {
             throw fail("a run stopped mid-epoch without its epoch order")
         }
         guard state.epochExamples >= 0, state.epochCorrect >= 0, state.epochCorrect <= state.epochExamples else {
@@ -200,11 +267,12 @@ public final class Trainer {
             totalSteps: configuration.scheduleSteps ?? 0, warmupSteps: configuration.warmupSteps)
     }
 
-    /// The order in which epoch `epoch` (1-based) visits the training rows.
+    /// The order in which epoch `epoch` (1-based) visits the training rows
+    /// held in memory.
     public func order(ofEpoch epoch: Int) -> [Int32] {
-        guard configuration.shuffle else { return (0..<Int32(train.count)).map { $0 } }
+        guard configuration.shuffle else { return (0..<Int32(data.count)).map { $0 } }
         var generator = RandomGenerator(seed: configuration.seed, stream: RandomStream.shuffleBase + UInt64(epoch))
-        return generator.permutation(count: train.count)
+        return generator.permutation(count: data.count)
     }
 
     /// Trains until the run is finished, or until `shouldStop` returns true
@@ -224,17 +292,33 @@ public final class Trainer {
         let epochs = configuration.epochs, batchSize = configuration.batchSize
         while !isFinished {
             let epoch = progress.epochsDone + 1
-            if progress.epochOrder.isEmpty { progress.epochOrder = order(ofEpoch: epoch) }
+            switch data {
+            case .memory: if progress.epochOrder.isEmpty { progress.epochOrder = order(ofEpoch: epoch) }
+            case .stream(let split): try split.begin(epoch: epoch, rowsDone: progress.stepInEpoch * batchSize)
+            }
             try onEvent(.epochBegan(epoch: epoch, epochs: epochs, steps: stepsPerEpoch))
             while progress.stepInEpoch < stepsPerEpoch, !stepLimitReached {
                 let start = DispatchTime.now().uptimeNanoseconds
-                let lower = progress.stepInEpoch * batchSize, upper = min(train.count, lower + batchSize)
+                let lower = progress.stepInEpoch * batchSize, upper = min(data.count, lower + batchSize)
                 let step = progress.globalStep + 1
                 let rate = learningRate(atStep: progress.globalStep)
-                let result = try progress.epochOrder.withUnsafeBufferPointer { order in
-                    try scheduler.trainStep(
-                        train, batch: UnsafeBufferPointer(rebasing: order[lower..<upper]), step: step,
-                        learningRate: Float(rate), clipNorm: configuration.clipGradientNorm)
+                let result: StepResult
+                switch data {
+                case .memory(let train):
+                    result = try progress.epochOrder.withUnsafeBufferPointer { order in
+                        try scheduler.trainStep(
+                            train, batch: UnsafeBufferPointer(rebasing: order[lower..<upper]), step: step,
+                            learningRate: Float(rate), clipNorm: configuration.clipGradientNorm)
+                    }
+                case .stream(let split):
+                    let waited = split.dataWaitSeconds
+                    let batch = try split.next(rows: upper - lower)
+                    progress.epochDataWaitSeconds += split.dataWaitSeconds - waited
+                    result = try stagedRows.withUnsafeBufferPointer { rows in
+                        try scheduler.trainStep(
+                            batch, batch: UnsafeBufferPointer(rebasing: rows[0..<(upper - lower)]), step: step,
+                            learningRate: Float(rate), clipNorm: configuration.clipGradientNorm)
+                    }
                 }
                 // The update was applied: the step counts, even when it overflowed.
                 progress.globalStep = step
@@ -302,6 +386,7 @@ public final class Trainer {
             seconds: p.epochSeconds, learningRate: learningRate)
         record.validationLoss = validation?.loss
         record.validationAccuracy = validation?.accuracy
+        if case .stream = data { record.dataWaitSeconds = p.epochDataWaitSeconds }
         progress.history.append(record)
         progress.epochsDone += 1
         progress.stepInEpoch = 0
@@ -310,6 +395,7 @@ public final class Trainer {
         progress.epochCorrect = 0
         progress.epochExamples = 0
         progress.epochSeconds = 0
+        progress.epochDataWaitSeconds = 0
         if let patience = configuration.earlyStoppingPatience, let loss = validation?.loss {
             if loss < (progress.bestValidationLoss ?? .infinity) {
                 progress.bestValidationLoss = loss

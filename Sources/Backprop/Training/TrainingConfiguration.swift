@@ -67,6 +67,11 @@ public struct TrainingConfiguration: Sendable, Equatable {
     public var seed: UInt64 = 0
     /// Shuffle the training rows every epoch (from the seed); false keeps file order.
     public var shuffle = true
+    /// nil: the training split is held in memory and epoch e visits it in a full
+    /// permutation drawn from (seed, e). Otherwise it is streamed from its file
+    /// in blocks, in the order `BlockSampler` draws from (seed, e). Set by the
+    /// trainer from the data it is given.
+    public var stream: StreamSettings? = nil
     /// Parallel workers; defaults to the cores in the process's CPU mask.
     public var workers = CPUMask.allowedCores
     public var initialization = Initialization.auto
@@ -123,6 +128,10 @@ public struct TrainingConfiguration: Sendable, Equatable {
                     "validationSplit must be in [0, 1), got \(validationSplit)")
         try require(earlyStoppingPatience.map { $0 > 0 } ?? true, "earlyStoppingPatience",
                     "earlyStoppingPatience must be a positive number of epochs, got \(earlyStoppingPatience ?? 0)")
+        try require(stream.map { $0.blockRows > 0 && $0.slots > 0 } ?? true, "stream",
+                    "stream needs positive blockRows and slots, got \(stream.map { "\($0.blockRows) and \($0.slots)" } ?? "")")
+        try require(stream == nil || shuffle, "stream", "a streamed split is always shuffled by blocks; shuffle must be true",
+                    related: ["shuffle"])
         try require(workers > 0 && workers <= Self.maxWorkers, "workers",
                     "workers must be between 1 and \(Self.maxWorkers), got \(workers)")
     }

@@ -20,6 +20,8 @@ public struct TrainingState: Sendable, Equatable {
     public var epochCorrect: Int
     public var epochExamples: Int
     public var epochSeconds: Double
+    /// Seconds the epoch under way has waited for streamed data.
+    public var epochDataWaitSeconds: Double = 0
     /// The records of the epochs completed.
     public var history: [EpochRecord]
     /// Early stopping: the lowest validation loss at an epoch's end, the

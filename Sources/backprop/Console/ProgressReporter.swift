@@ -8,6 +8,8 @@ import Foundation
 final class ProgressReporter {
     let interactive: Bool
     let quiet: Bool
+    /// `-v`: also show each epoch's wait for streamed data.
+    var verbose = false
     private var lastDraw = 0.0
     private var drewBar = false
     private var stepsPerEpoch = 0
@@ -73,6 +75,7 @@ final class ProgressReporter {
         }
         parts += ["lr: \(String(format: "%.3g", r.learningRate))", "\(Int(r.samplesPerSecond).grouped) samples/s"]
         if !interactive { parts.append(String(format: "%.1fs", r.seconds)) }
+        if verbose, let wait = r.dataWaitSeconds { parts.append(String(format: "data wait: %.2fs", wait)) }
         return parts.joined(separator: " - ")
     }
 

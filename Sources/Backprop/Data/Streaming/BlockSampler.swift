@@ -1,0 +1,167 @@
+// The order of a streamed epoch, as a pure function of (seed, epoch): which
+// training row comes next and which block must be read in for it. Integer
+// bookkeeping only, no data, so a resumed run replays it cheaply to where the
+// checkpoint stood instead of reading the epoch again.
+//
+// Epoch e visits the file's blocks of C rows in a seeded random order. K blocks
+// are resident at once, one per slot. Each draw picks a slot uniformly among
+// those holding rows, then a uniformly random row not yet drawn from it; when
+// a slot's block runs out, it takes the next block in the order. (In the
+// epoch's tail, once every block has been loaded, draws are uniform over the
+// rows left instead; see `draw`.) So every
+// minibatch mixes rows of all K resident blocks in about equal numbers, and
+// blocks enter and leave one at a time (a sliding window of blocks). On a
+// class-sorted file this is what matters: the note measured mixing ≤ 4 blocks
+// to train to chance, and a sliding buffer of 64 blocks to match a full shuffle.
+//
+// The sequence of rows is defined for the whole epoch, independent of workers,
+// threads and I/O timing: a minibatch is the next m draws, and a rank of a
+// distributed run can take any contiguous slice of it.
+
+/// Rows held out of training (for validation), one bit each.
+public struct RowBitmap: Sendable, Equatable {
+    private var words: [UInt64]
+    public let count: Int
+
+    public init(count: Int, set rows: some Sequence<Int32>) {
+        self.count = count
+        words = [UInt64](repeating: 0, count: (count + 63) / 64)
+        for r in rows { words[Int(r) >> 6] |= 1 << UInt64(Int(r) & 63) }
+    }
+
+    public func contains(_ row: Int) -> Bool { words[row >> 6] & (1 << UInt64(row & 63)) != 0 }
+
+    /// Rows set in `range`.
+    func count(in range: Range<Int>) -> Int { range.reduce(0) { $0 + (contains($1) ? 1 : 0) } }
+}
+
+struct BlockSampler {
+    /// N rows in the file, C rows a block, K slots.
+    let rowCount: Int
+    let settings: StreamSettings
+    /// The blocks that hold training rows, in the order this epoch reads them.
+    let loadOrder: [Int32]
+    private let heldOut: RowBitmap?
+    private var generator: RandomGenerator
+    /// Per slot: the rows of its block not yet drawn, in `slotRows[slot·C ..< slot·C + slotCount[slot]]`.
+    private var slotRows: [Int32]
+    private var slotCount: [Int32]
+    /// The slots holding rows, in no particular (but deterministic) order.
+    private var active: [Int32]
+    /// Per slot: the block it holds, or -1.
+    private(set) var resident: [Int32]
+    /// Blocks of `loadOrder` read in so far.
+    private(set) var loaded = 0
+    /// Rows drawn so far, and in all.
+    private(set) var drawn = 0
+    let rowsInEpoch: Int
+
+    var blockRows: Int { settings.blockRows }
+    var blockCount: Int { (rowCount + blockRows - 1) / blockRows }
+
+    init(seed: UInt64, epoch: Int, rowCount: Int, settings: StreamSettings, heldOut: RowBitmap?) {
+        self.rowCount = rowCount
+        self.settings = settings
+        self.heldOut = heldOut
+        loadOrder = Self.loadOrder(seed: seed, epoch: epoch, rowCount: rowCount, settings: settings, heldOut: heldOut)
+        generator = RandomGenerator(seed: seed, stream: RandomStream.streamRowsBase + UInt64(epoch))
+        slotRows = [Int32](repeating: 0, count: settings.slots * settings.blockRows)
+        slotCount = [Int32](repeating: 0, count: settings.slots)
+        active = []
+        active.reserveCapacity(settings.slots)
+        resident = [Int32](repeating: -1, count: settings.slots)
+        rowsInEpoch = rowCount - (heldOut.map { $0.count(in: 0..<rowCount) } ?? 0)
+        for slot in 0..<settings.slots where loaded < loadOrder.count {
+            load(into: slot)
+            active.append(Int32(slot))
+        }
+    }
+
+    /// The blocks holding at least one training row, in a stratified random
+    /// order drawn from (seed, epoch): the file's blocks are cut into K strata of
+    /// consecutive blocks, each stratum's blocks are permuted, and the order
+    /// takes one block from every stratum, strata in a fresh random order, round
+    /// after round. So any K consecutive blocks span the whole file: on a file
+    /// sorted by class, the K resident blocks hold every class in about its
+    /// share, where K blocks drawn at random would over- and under-represent some.
+    static func loadOrder(seed: UInt64, epoch: Int, rowCount: Int, settings: StreamSettings, heldOut: RowBitmap?) -> [Int32] {
+        let blocks = (rowCount + settings.blockRows - 1) / settings.blockRows
+        var generator = RandomGenerator(seed: seed, stream: RandomStream.streamBlocksBase + UInt64(epoch))
+        let strata = max(1, min(settings.slots, blocks))
+        // Stratum s holds blocks s·B/S ..< (s+1)·B/S, in a random order.
+        let members: [[Int32]] = (0..<strata).map { s in
+            let lower = s * blocks / strata, upper = (s + 1) * blocks / strata
+            return generator.permutation(count: upper - lower).map { Int32(lower) + $0 }
+        }
+        var order: [Int32] = []
+        order.reserveCapacity(blocks)
+        for round in 0..<(members.map(\.count).max() ?? 0) {
+            for s in generator.permutation(count: strata) where round < members[Int(s)].count {
+                order.append(members[Int(s)][round])
+            }
+        }
+        guard let heldOut else { return order }
+        return order.filter { b in
+            let rows = Int(b) * settings.blockRows..<min(rowCount, (Int(b) + 1) * settings.blockRows)
+            return heldOut.count(in: rows) < rows.count
+        }
+    }
+
+    /// Rows `block` covers in the file.
+    func rows(ofBlock block: Int32) -> Range<Int> {
+        Int(block) * blockRows..<min(rowCount, (Int(block) + 1) * blockRows)
+    }
+
+    /// Whether every training row of the epoch has been drawn.
+    var isFinished: Bool { drawn == rowsInEpoch }
+
+    /// The next row: which one, the slot whose block holds it, and whether that
+    /// slot then takes the next block of `loadOrder` (true), is left empty
+    /// (false, when its block is drained and none are left), or neither (nil).
+    mutating func draw() -> (row: Int32, slot: Int, refill: Bool?) {
+        precondition(!active.isEmpty, "drew past the end of the epoch")
+        var a: Int
+        if loaded < loadOrder.count {
+            a = generator.nextIndex(below: active.count)
+        } else {
+            // The epoch's tail, no blocks left to load: draw uniformly over the rows
+            // left, so the last K blocks drain together and the epoch's last
+            // minibatches still mix them all (uniform over slots would end on the
+            // one or two blocks with the most rows left).
+            var r = generator.nextIndex(below: rowsInEpoch - drawn)
+            a = 0
+            while r >= Int(slotCount[Int(active[a])]) {
+                r -= Int(slotCount[Int(active[a])])
+                a += 1
+            }
+        }
+        let slot = Int(active[a])
+        let count = Int(slotCount[slot]), base = slot * blockRows
+        let j = generator.nextIndex(below: count)
+        let row = slotRows[base + j]
+        slotRows[base + j] = slotRows[base + count - 1]
+        slotCount[slot] -= 1
+        drawn += 1
+        guard count == 1 else { return (row, slot, nil) }
+        resident[slot] = -1
+        guard loaded < loadOrder.count else {
+            active[a] = active[active.count - 1]
+            active.removeLast()
+            return (row, slot, false)
+        }
+        load(into: slot)
+        return (row, slot, true)
+    }
+
+    private mutating func load(into slot: Int) {
+        let block = loadOrder[loaded]
+        loaded += 1
+        resident[slot] = block
+        var count = 0
+        for r in rows(ofBlock: block) where !(heldOut?.contains(r) ?? false) {
+            slotRows[slot * blockRows + count] = Int32(r)
+            count += 1
+        }
+        slotCount[slot] = Int32(count)
+    }
+}

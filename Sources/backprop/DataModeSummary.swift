@@ -1,0 +1,29 @@
+// What `train -v` says about how the training data is held, and the warning
+// `train` gives when a streamed split's labels look sorted.
+
+import Backprop
+
+/// "memory (uint8, 45.9 MiB of a 11.6 GiB budget)" or "stream (blocks of 334
+/// rows, 40 mixed, 5 read ahead: 12.9 MiB of a 16 MiB budget)".
+func dataModeSummary(_ data: TrainingData, budget: Int) -> String {
+    switch data {
+    case .memory(let dataset):
+        let type = if case .uint8 = dataset.rows { "uint8" } else { "float32" }
+        let bytes = dataset.rows.count * dataset.rows.elementBytes
+        return "memory (\(type), \(DataMemory.describe(bytes)) of a \(DataMemory.describe(budget)) budget; a full shuffle every epoch)"
+    case .stream(let split):
+        let s = split.settings
+        let rowBytes = split.featureCount * (split.isBytes ? 1 : 4)
+        let bytes = (s.slots + split.readAhead) * s.blockRows * rowBytes
+        let chunks = split.chunkRows.map { "chunks of \($0) rows" } ?? "contiguous"
+        return "stream (\(split.isBytes ? "uint8" : "float32"), \(chunks); blocks of \(s.blockRows) rows, \(s.slots) mixed, \(split.readAhead) read ahead: \(DataMemory.describe(bytes)) of a \(DataMemory.describe(budget)) budget)"
+    }
+}
+
+/// Warns when a streamed split's labels look sorted or grouped by class.
+func warnIfGrouped(_ data: TrainingData) {
+    guard case .stream(let split) = data, case .classes(let labels) = split.targets,
+          let grouping = LabelGrouping(labels: labels), grouping.looksGrouped else { return }
+    let distance = (grouping.distance * 100).rounded() / 100
+    Terminal.warn("train/y looks sorted or grouped by class (the label mix of each \(grouping.windowRows) rows is \(distance) from the whole split's; 0 is shuffled, 1 sorted), and streaming mixes only \(split.settings.slots) blocks at a time, so minibatches would hold few classes; shuffle the file once with: backprop rechunk \(split.name) OUT.h5 --shuffle-rows, or raise --data-memory")
+}
