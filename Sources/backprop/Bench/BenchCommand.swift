@@ -18,7 +18,7 @@ struct BenchCommand: ParsableCommand {
             Each point times --steps training steps (the engine's real step: gather, forward, backward, \
             tree reduction, SGD update) after a short warm-up, --repeats times, and reports the median. \
             GFLOP/s counts 6 × weights per example; % peak compares it with the measured sgemm rate \
-            (1024³, one single-threaded sgemm per core) of as many cores as workers. The step time is \
+            (1024³, one single-threaded sgemm per core) of as many cores as workers on all ranks. The step time is \
             split into compute (forward and backward), exchange (the tree sum of the gradient; across \
             ranks also the bytes moved and the wait for slower ranks) and update. Under \
             mpirun -np R, every point of 1…R ranks runs the multi-rank step; rank 0 reports. Examples:
