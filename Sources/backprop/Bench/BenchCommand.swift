@@ -53,7 +53,7 @@ struct BenchCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Write every point, with each repeat, to this CSV file.", valueName: "file.csv"))
     var csv: String?
 
-    @Option(help: ArgumentHelp("Draw speedup against workers, one line per model, to this SVG file.", valueName: "file.svg"))
+    @Option(help: ArgumentHelp("Draw speedup against workers, one line per model (and rank count under mpirun, with the step's split as stacked bars), to this SVG file.", valueName: "file.svg"))
     var svg: String?
 
     func validate() throws {
