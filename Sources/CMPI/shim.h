@@ -18,5 +18,8 @@ static inline MPI_Errhandler CMPI_ERRORS_RETURN(void) { return MPI_ERRORS_RETURN
 static inline int CMPI_THREAD_SERIALIZED(void) { return MPI_THREAD_SERIALIZED; }
 static inline int CMPI_SUCCESS(void) { return MPI_SUCCESS; }
 static inline int CMPI_MAX_ERROR_STRING(void) { return MPI_MAX_ERROR_STRING; }
+static inline int CMPI_UNDEFINED(void) { return MPI_UNDEFINED; }
+static inline MPI_Comm CMPI_COMM_NULL(void) { return MPI_COMM_NULL; }
+static inline MPI_Status *CMPI_STATUS_IGNORE(void) { return MPI_STATUS_IGNORE; }
 
 #endif

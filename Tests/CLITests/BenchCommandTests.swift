@@ -20,8 +20,8 @@ import TestSupport
         // The table: a header, then one row per model and worker count, in that order.
         let header = try #require(run.stdoutLines.firstIndex { $0.hasPrefix("model ") }, "\(run)")
         let rows = run.stdoutLines[(header + 1)...].prefix { !$0.hasPrefix("csv:") }
-        #expect(rows.map { $0.split(separator: " ").prefix(5).joined(separator: " ") }
-                    == ["8-16-3 strong 32 16 1", "8-16-3 strong 32 16 2", "8-4-3 strong 32 16 1", "8-4-3 strong 32 16 2"],
+        #expect(rows.map { $0.split(separator: " ").prefix(6).joined(separator: " ") }
+                    == ["8-16-3 strong 32 16 1 1", "8-16-3 strong 32 16 1 2", "8-4-3 strong 32 16 1 1", "8-4-3 strong 32 16 1 2"],
                 "\(run)")
         #expect(rows.allSatisfy { $0.count == run.stdoutLines[header].count }, "columns do not line up: \(run)")
 
@@ -30,11 +30,16 @@ import TestSupport
         try #require(lines.count == 5, "\(lines)")
         for line in lines.dropFirst() {
             let cells = line.split(separator: ",", omittingEmptySubsequences: false)
-            try #require(cells.count == 12, "\(line)")
+            try #require(cells.count == 17, "\(line)")
             #expect(cells[6].split(separator: ";").count == 3, "one samples/s per repeat: \(line)")
             let samplesPerSecond = try #require(Double(cells[5]), "\(line)")
             #expect(samplesPerSecond > 0, "\(line)")
             if cells[4] == "1" { #expect(cells[10] == "1.0000", "1 worker is the baseline: \(line)") }
+            #expect(cells[12] == "1", "one process is one rank: \(line)")
+            // step_ms and its split into compute, exchange (the in-process tree sum) and update.
+            let step = try #require(Double(cells[13]), "\(line)")
+            let split = try cells[14...16].map { try #require(Double($0), "\(line)") }
+            #expect(step > 0 && split.allSatisfy { $0 >= 0 } && split.reduce(0, +) <= step + 0.01, "\(line)")
         }
 
         let chart = try String(contentsOfFile: svg, encoding: .utf8)
@@ -42,5 +47,6 @@ import TestSupport
         #expect(chart.contains(">8-16-3</text>") && chart.contains(">8-4-3</text>") && chart.contains("strong scaling"))
         #expect(!chart.contains("weak scaling"))
         #expect(chart.components(separatedBy: "<polyline").count - 1 == 2, "one line per model")
+        #expect(!chart.contains("rank 0's step time"), "the split chart is for runs over several ranks")
     }
 }

@@ -159,6 +159,49 @@ import TestSupport
         #expect(try Self.fingerprint(checkpoint) == Self.fingerprint(reference))
     }
 
+    @Test func benchMeasuresEachRankCountAndSplitsTheStep() throws {
+        let directory = try TestDirectory()
+        let csv = directory.path("bench.csv"), svg = directory.path("bench.svg")
+        let run = try Self.mpirun(2, [
+            "bench", "--models", "16-64-4", "--max-workers", "1", "--steps", "5", "--repeats", "3",
+            "--batch-size", "64", "--batch-per-worker", "32", "--micro-batch", "16", "--csv", csv, "--svg", svg,
+        ], timeout: 120)
+        try #require(run.succeeded, "\(run)")
+
+        // One table, from rank 0: 1 and 2 ranks of one worker, strong then weak.
+        #expect(run.stdoutLines.filter { $0.hasPrefix("model ") }.count == 1, "\(run)")
+        let header = try #require(run.stdoutLines.first { $0.hasPrefix("model ") })
+        #expect(header.contains(" ranks ") && header.hasSuffix("step ms  compute  exchange  update"), "\(run)")
+        let rows = run.stdoutLines.filter { $0.hasPrefix("16-64-4 ") }
+        #expect(rows.map { $0.split(separator: " ").prefix(6).joined(separator: " ") }
+                    == ["16-64-4 strong 64 16 1 1", "16-64-4 strong 64 16 2 1",
+                        "16-64-4 weak 32 16 1 1", "16-64-4 weak 64 16 2 1"], "\(run)")
+
+        let lines = try String(contentsOfFile: csv, encoding: .utf8).split(separator: "\n").map(String.init)
+        try #require(lines.count == 5, "\(lines)")
+        let columns = lines[0].split(separator: ",").map(String.init)
+        func column(_ name: String) throws -> Int { try #require(columns.firstIndex(of: name), "\(name) in \(lines[0])") }
+        let (ranks, step) = (try column("ranks"), try column("step_ms"))
+        let phases = [try column("compute_ms"), try column("exchange_ms"), try column("update_ms")]
+        #expect(lines.dropFirst().map { $0.split(separator: ",")[ranks] } == ["1", "2", "1", "2"], "\(lines)")
+        for line in lines.dropFirst() {
+            let cells = line.split(separator: ",").map(String.init)
+            let stepMilliseconds = try #require(Double(cells[step]), "\(line)")
+            let split = try phases.map { try #require(Double(cells[$0]), "\(line)") }
+            #expect(split.allSatisfy { $0 >= 0 } && stepMilliseconds > 0, "\(line)")
+            // The split is the scheduler's clock inside each step; the step is the
+            // wall clock around the steps, so the split is a little less.
+            let sum = split.reduce(0, +)
+            #expect(sum <= stepMilliseconds + 0.01 && sum >= 0.8 * stepMilliseconds - 0.05,
+                    "compute + exchange + update = \(sum) ms, step \(stepMilliseconds) ms: \(line)")
+        }
+
+        // The chart: speedup lines per rank count, and the split as stacked bars.
+        let chart = try String(contentsOfFile: svg, encoding: .utf8)
+        #expect(chart.contains("ranks × workers") && chart.contains(">16-64-4, 2 ranks</text>"))
+        #expect(chart.contains("rank 0's step time") && chart.contains(": exchange ") && chart.contains(">update</text>"))
+    }
+
     /// The pid of MPI rank `rank` among the children of mpirun `launcher`.
     static func rank(_ rank: Int, of launcher: Int32) -> Int32? {
         guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return nil }

@@ -1,7 +1,9 @@
 // Times whole training steps of one model at one setting (workers, minibatch,
 // micro-batch): the real `Scheduler.trainStep`, with its gather, forward and
 // backward passes, tree reduction and SGD update, on synthetic data held in
-// memory, so nothing but the engine is measured. `package`, not public: only
+// memory, so nothing but the engine is measured. Given a communicator of
+// several ranks, each holding the same synthetic data, it times the multi-rank
+// step (each rank's shards, exchange, update). `package`, not public: only
 // `backprop bench` uses it, and it reaches the engine's internal types.
 
 import Dispatch
@@ -12,6 +14,8 @@ package final class ThroughputProbe {
     package let workers: Int
     package let batchSize: Int
     package let microBatch: Int
+    /// The ranks that share each step.
+    package let ranks: Int
 
     private let scheduler: Scheduler
     private let data: Dataset
@@ -23,17 +27,22 @@ package final class ThroughputProbe {
     /// Examples in the synthetic dataset: enough that a step's rows are not all in cache.
     static let minimumExamples = 8192
 
-    package init(architecture: Architecture, workers: Int, batchSize: Int, microBatch: Int, seed: UInt64 = 0) {
+    /// - Parameter communicator: the ranks that run each step together; every
+    ///   one of them makes the same probe and calls `time` the same number of times.
+    package init(architecture: Architecture, workers: Int, batchSize: Int, microBatch: Int, seed: UInt64 = 0,
+                 communicator: any Communicator = SingleProcess()) {
         precondition(workers > 0 && batchSize > 0 && microBatch > 0)
         self.architecture = architecture
         self.workers = workers
         self.batchSize = batchSize
         self.microBatch = min(microBatch, batchSize)
+        ranks = communicator.size
         let store = ParameterStore(
             layout: ParameterLayout(architecture), initial: Initialization.auto.parameters(for: architecture, seed: seed),
             optimizer: SGD(momentum: 0.9), l2: 0)
         scheduler = Scheduler(
-            architecture: architecture, store: store, workers: workers, microBatch: self.microBatch, maxBatch: batchSize)
+            architecture: architecture, store: store, workers: workers, microBatch: self.microBatch, maxBatch: batchSize,
+            communicator: communicator)
         // A whole number of batches, so every step takes `batchSize` rows without wrapping.
         let batches = (Self.minimumExamples + batchSize - 1) / batchSize
         data = Dataset.synthetic(for: architecture, count: batches * batchSize, seed: seed)
@@ -58,6 +67,9 @@ package final class ThroughputProbe {
         }
         return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
     }
+
+    /// Where the steps taken so far spent their time, as the scheduler timed them.
+    package var stepTimings: StepTimings { scheduler.stepTimings }
 
     /// Examples per second of one timing of `steps` steps.
     package func samplesPerSecond(steps: Int) throws -> Double {

@@ -49,6 +49,15 @@ public protocol Communicator: AnyObject, Sendable {
     /// Every rank's `flags`, replaced by their element-wise maximum over the ranks.
     func agree(_ flags: UnsafeMutablePointer<Int32>, count: Int)
 
+    /// The first `count` ranks as a communicator of their own, numbered as
+    /// here; nil on the other ranks. Every rank of this one must call it.
+    func leading(_ count: Int) -> (any Communicator)?
+
+    /// Returns once every rank has called it, waiting without keeping a core
+    /// busy (MPI's blocking collectives poll): for a benchmark, whose idle ranks
+    /// share the machine with the ranks it times.
+    func quietBarrier()
+
     /// Ends every rank of the run with exit status `code`. Call it after
     /// printing why; it does not return.
     func abort(code: Int32) -> Never
@@ -110,6 +119,13 @@ public final class SingleProcess: Communicator {
     public func broadcast(_ buffer: UnsafeMutableRawPointer, count: Int, root: Int) {}
 
     public func agree(_ flags: UnsafeMutablePointer<Int32>, count: Int) {}
+
+    public func leading(_ count: Int) -> (any Communicator)? {
+        precondition(count == 1)
+        return self
+    }
+
+    public func quietBarrier() {}
 
     public func abort(code: Int32) -> Never { exit(code) }
 

@@ -9,11 +9,14 @@
 import CMPI
 import Foundation
 
-/// The ranks that `mpirun` started, over MPI_COMM_WORLD.
+/// The ranks that `mpirun` started, over MPI_COMM_WORLD, or the first few of them.
 public final class MPICommunicator: Communicator, @unchecked Sendable {
     public let rank: Int
     public let size: Int
-    private var world: MPI_Comm { CMPI_COMM_WORLD() }
+    /// The communicator of the collectives: MPI_COMM_WORLD, or one from `leading`.
+    /// A sub-communicator is never freed: a benchmark makes one per rank count,
+    /// and MPI_Finalize releases them.
+    private let world: MPI_Comm
 
     /// Initialises MPI (MPI_THREAD_SERIALIZED: collectives may be called from a
     /// Dispatch worker, never from two threads at once). Once per process.
@@ -27,6 +30,35 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
         MPI_Comm_size(CMPI_COMM_WORLD(), &size)
         self.rank = Int(rank)
         self.size = Int(size)
+        world = CMPI_COMM_WORLD()
+    }
+
+    private init(_ communicator: MPI_Comm) {
+        var rank: Int32 = 0, size: Int32 = 0
+        MPI_Comm_rank(communicator, &rank)
+        MPI_Comm_size(communicator, &size)
+        self.rank = Int(rank)
+        self.size = Int(size)
+        world = communicator
+    }
+
+    public func leading(_ count: Int) -> (any Communicator)? {
+        precondition(count > 0 && count <= size)
+        var sub: MPI_Comm? = CMPI_COMM_NULL()
+        check(MPI_Comm_split(world, rank < count ? 0 : CMPI_UNDEFINED(), Int32(rank), &sub), "MPI_Comm_split")
+        guard rank < count, let sub else { return nil }
+        return MPICommunicator(sub)
+    }
+
+    public func quietBarrier() {
+        var request: MPI_Request? = nil
+        check(MPI_Ibarrier(world, &request), "MPI_Ibarrier")
+        var done: Int32 = 0
+        while true {
+            check(MPI_Test(&request, &done, CMPI_STATUS_IGNORE()), "MPI_Test")
+            if done != 0 { return }
+            usleep(1000)
+        }
     }
 
     private func datatype(_ type: CommunicatorElement) -> MPI_Datatype? {
@@ -76,7 +108,7 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
     }
 
     public func abort(code: Int32) -> Never {
-        MPI_Abort(world, code)
+        MPI_Abort(CMPI_COMM_WORLD(), code)
         exit(code)
     }
 

@@ -43,9 +43,8 @@ public final class Scheduler: @unchecked Sendable {
     private let evaluator: Evaluator
     /// With more than one rank: the exchange that sums all ranks' slots.
     private let exchange: GradientExchange?
-    /// With more than one rank: where this rank's step time went.
+    /// Where this process's step time went, summed over every step taken.
     private(set) var stepTimings = StepTimings()
-    private var updateStart: UInt64 = 0
 
     @_spi(Benchmarking)
     public init(
@@ -88,37 +87,36 @@ public final class Scheduler: @unchecked Sendable {
 
         let shardCount = (m + microBatch - 1) / microBatch
         var result: StepResult
+        let start = DispatchTime.now().uptimeNanoseconds
+        let computed: UInt64
         if let exchange {
             // Several ranks: this rank's shards, then every rank's loss and the
             // gradient summed across ranks in the single-process tree order. All
             // ranks see the same sums, so they all stop, or all go on, together.
-            let start = DispatchTime.now().uptimeNanoseconds
             let mine = exchange.slots(shardCount: shardCount)
             gradients.run(dataset, rows: batch, shards: mine, parameters: store.pointer, on: crew)
-            let computed = DispatchTime.now().uptimeNanoseconds
+            computed = DispatchTime.now().uptimeNanoseconds
             result = exchange.gatherResults(gradients.results, shardCount: shardCount, examples: m)
             guard result.lossSum.isFinite else { throw DivergenceError(step: step, what: "loss") }
             result.gradientNorm = exchange.reduce(shardCount: shardCount, batchSize: m, on: crew)
-            let exchanged = DispatchTime.now().uptimeNanoseconds
-            stepTimings.steps += 1
-            stepTimings.compute += Double(computed - start) / 1e9
-            stepTimings.exchange += Double(exchanged - computed) / 1e9
-            updateStart = exchanged
         } else {
             // Forward and backward: each shard into its own slot.
             result = gradients.run(dataset, rows: batch, parameters: store.pointer, on: crew)
+            computed = DispatchTime.now().uptimeNanoseconds
             guard result.lossSum.isFinite else { throw DivergenceError(step: step, what: "loss") }
 
             // Reduce, and scale to ∂J/∂θ: each worker owns a slice of the parameters.
             result.gradientNorm = reduce.run(shardCount: shardCount, batchSize: m, on: crew)
         }
+        let reduced = DispatchTime.now().uptimeNanoseconds
         guard result.gradientNorm.isFinite else { throw DivergenceError(step: step, what: "gradient") }
         var scale: Float = 1
         if let clipNorm, result.gradientNorm > clipNorm { scale = Float(clipNorm / result.gradientNorm) }
 
         // Update, on the same slices, each worker checking its slice came out finite.
         result.parametersFinite = update.run(learningRate: learningRate, scale: scale, step: step, on: crew)
-        if exchange != nil { stepTimings.update += Double(DispatchTime.now().uptimeNanoseconds - updateStart) / 1e9 }
+        stepTimings.add(compute: computed - start, exchange: reduced - computed,
+                        update: DispatchTime.now().uptimeNanoseconds - reduced)
         return result
     }
 

@@ -186,7 +186,8 @@ public final class Trainer {
         return state
     }
 
-    /// Under mpirun, where this rank's step time went so far (empty with one process).
+    /// Where this rank's step time went so far (with one process, "exchange"
+    /// is the in-process tree sum of the slots).
     public var stepTimings: StepTimings { scheduler.stepTimings }
 
     /// The records of the epochs finished so far.

@@ -2,6 +2,9 @@
 // synthetic data in memory. Strong scaling keeps the minibatch fixed while the
 // workers grow; weak scaling grows it with them. Prints a table and the BLAS
 // ceiling it is measured against, and writes the points as CSV and a chart as SVG.
+// Under `mpirun -np R` it measures 1…R ranks × 1…W workers with the multi-rank
+// step; rank 0 prints and writes, and each step's time is split into compute,
+// exchange and update.
 
 import ArgumentParser
 import Backprop
@@ -10,19 +13,23 @@ import Foundation
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Measure training throughput and its strong and weak scaling over workers.",
+        abstract: "Measure training throughput and its strong and weak scaling over ranks and workers.",
         discussion: """
             Each point times --steps training steps (the engine's real step: gather, forward, backward, \
             tree reduction, SGD update) after a short warm-up, --repeats times, and reports the median. \
             GFLOP/s counts 6 × weights per example; % peak compares it with the measured sgemm rate \
-            (1024³, one single-threaded sgemm per core) of as many cores as workers. Example:
+            (1024³, one single-threaded sgemm per core) of as many cores as workers on all ranks. The step time is \
+            split into compute (forward and backward), exchange (the tree sum of the gradient; across \
+            ranks also the bytes moved and the wait for slower ranks) and update. Under \
+            mpirun -np R, every point of 1…R ranks runs the multi-rank step; rank 0 reports. Examples:
               backprop bench --models 784-256-128-10,784-1024-1024-10 --csv runs/bench.csv --svg runs/bench.svg
+              mpirun -np 2 --bind-to none backprop bench --models 784-256-128-10 --csv runs/ranks.csv
             """)
 
     @Option(help: ArgumentHelp("Models to measure: layer widths joined by '-', separated by ','.", valueName: "n0-…-nL,…"))
     var models = "784-256-128-10,784-1024-1024-10"
 
-    @Option(help: ArgumentHelp("Measure 1 through this many workers (default: the number of cores).", valueName: "n"))
+    @Option(help: ArgumentHelp("Measure 1 through this many workers per rank (default: the cores, shared among the ranks on this machine).", valueName: "n"))
     var maxWorkers: Int?
 
     @Option(help: "Timed training steps per repeat.")
@@ -46,7 +53,7 @@ struct BenchCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Write every point, with each repeat, to this CSV file.", valueName: "file.csv"))
     var csv: String?
 
-    @Option(help: ArgumentHelp("Draw speedup against workers, one line per model, to this SVG file.", valueName: "file.svg"))
+    @Option(help: ArgumentHelp("Draw speedup against workers, one line per model (and rank count under mpirun, with the step's split as stacked bars), to this SVG file.", valueName: "file.svg"))
     var svg: String?
 
     func validate() throws {
@@ -62,12 +69,11 @@ struct BenchCommand: ParsableCommand {
 
     func run() throws {
         try reportingFailures {
-            if Ranks.size > 1 {
-                // Every rank would time its own single-process engine against the others.
-                throw ValidationError("bench does not run across ranks yet; under mpirun, train --verbose prints where a step's time goes (compute, exchange, update)")
-            }
-            let workers = maxWorkers ?? ProcessInfo.processInfo.activeProcessorCount
+            let ranks = Ranks.size
+            Ranks.warnAboutBinding(workers: maxWorkers)
+            let workers = maxWorkers ?? Self.defaultWorkers(ranks: ranks)
             var study = ScalingStudy(models: try architectures(), maxWorkers: workers)
+            study.communicator = Ranks.communicator
             study.modes = scaling.modes
             study.strongBatch = batchSize
             study.weakBatchPerWorker = batchPerWorker
@@ -76,9 +82,13 @@ struct BenchCommand: ParsableCommand {
             study.repeats = repeats
 
             Terminal.write("BLAS: \(BLASThreads.configuration)\nkernels: \(KernelSelection.summary)\n")
+            if ranks > 1 { Terminal.write("ranks: 1…\(ranks) of this mpirun, \(workers) worker\(workers == 1 ? "" : "s") at most per rank\n") }
+            // Rank 0 measures the ceiling while the others wait without using a core.
             var peak: [Int: Double] = [:]
-            for cores in 1...workers { peak[cores] = SgemmPeak.measure(threads: cores) }
-            let peaks = (1...workers).map { String(format: "%d core%@ %.1f", $0, $0 == 1 ? "" : "s", peak[$0]!) }
+            let cores = ranks * workers
+            if Ranks.isRoot { for n in 1...cores { peak[n] = SgemmPeak.measure(threads: n) } }
+            Ranks.communicator.quietBarrier()
+            let peaks = (1...cores).map { String(format: "%d core%@ %.1f", $0, $0 == 1 ? "" : "s", peak[$0] ?? .nan) }
             Terminal.write("sgemm peak, 1024³ single-threaded per core (best of 7): \(peaks.joined(separator: ", ")) GFLOP/s\n")
             Terminal.write("each point: median of \(repeats) × \(steps) steps after \(study.warmUpSteps) warm-up steps, on synthetic data\n\n")
 
@@ -86,17 +96,28 @@ struct BenchCommand: ParsableCommand {
             Terminal.write(table.headerLine)
             let points = try study.run(peak: peak) { curve in Terminal.write(table.rows(curve)) }
 
+            guard Ranks.isRoot else { return }
             if let csv {
                 try ScalingCSV.render(points).write(toFile: csv, atomically: true, encoding: .utf8)
                 Terminal.write("\ncsv: \(csv)\n")
             }
             if let svg {
-                let cores = ProcessInfo.processInfo.activeProcessorCount
-                let title = "Backprop training throughput: 1–\(workers) workers, \(cores) cores, \(BLASThreads.coreName) kernels"
-                try ScalingChart.render(points, title: title).write(toFile: svg, atomically: true, encoding: .utf8)
+                let machine = ProcessInfo.processInfo.activeProcessorCount
+                let over = ranks > 1 ? "1–\(ranks) ranks × 1–\(workers) workers" : "1–\(workers) workers"
+                let title = "Backprop training throughput: \(over), \(machine) cores, \(BLASThreads.coreName) kernels"
+                try ScalingChart.render(points, title: title, split: ranks > 1).write(toFile: svg, atomically: true, encoding: .utf8)
                 Terminal.write("\(csv == nil ? "\n" : "")svg: \(svg)\n")
             }
         }
+    }
+
+    /// Workers per rank when --max-workers is not given: the cores this process
+    /// may use, shared among the ranks mpirun started on this machine, so that
+    /// the largest point does not oversubscribe it.
+    static func defaultWorkers(ranks: Int) -> Int {
+        guard ranks > 1 else { return ProcessInfo.processInfo.activeProcessorCount }
+        let local = ProcessInfo.processInfo.environment["OMPI_COMM_WORLD_LOCAL_SIZE"].flatMap(Int.init) ?? ranks
+        return max(1, CPUMask.allowedCores / max(local, 1))
     }
 
     /// The models of --models: ReLU hidden layers, softmax output, cross-entropy.
