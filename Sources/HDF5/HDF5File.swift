@@ -68,7 +68,22 @@ public final class HDF5File: @unchecked Sendable {
             let flags = mode == .readOnly ? CHDF5_F_ACC_RDONLY() : CHDF5_F_ACC_RDWR()
             id = try site.call("H5Fopen") { H5Fopen(path, flags, access) }
         }
+        Self.markCloseOnExec(id)
         handle = Mutex(id)
+    }
+
+    /// HDF5 opens its files without O_CLOEXEC. A process started while a file
+    /// is open would inherit the descriptor, and with it HDF5's flock on the
+    /// file, for its whole life: opening the file again, here or in another
+    /// process, then fails with "unable to lock file" until that process ends.
+    /// Marking the descriptor close-on-exec keeps the lock with this process.
+    private static func markCloseOnExec(_ id: hid_t) {
+        var vfdHandle: UnsafeMutableRawPointer?
+        guard H5Fget_vfd_handle(id, CHDF5_P_DEFAULT(), &vfdHandle) >= 0, let vfdHandle else { return }
+        // The sec2 driver's handle is its file descriptor.
+        let descriptor = vfdHandle.assumingMemoryBound(to: Int32.self).pointee
+        let flags = fcntl(descriptor, F_GETFD)
+        if flags >= 0 { _ = fcntl(descriptor, F_SETFD, flags | FD_CLOEXEC) }
     }
 
     /// Takes ownership of the open file handle `id`; `path` names the file in errors.
