@@ -134,7 +134,11 @@ struct ImportCommand: ParsableCommand {
         @Option(name: .shortAndLong, help: ArgumentHelp("The HDF5 file to write.", valueName: "out.h5"))
         var output: String
 
+        @Option(help: ArgumentHelp("Memory the import may take (K, M, G suffixes). Features that need more are written to the file block by block.", valueName: "size"))
+        var memory = "1G"
+
         func validate() throws {
+            if DataMemory.parse(memory) == nil { throw ValidationError("--memory must be a size such as 512M or 2G, got '\(memory)'") }
             guard (testX == nil) == (testY == nil) else {
                 throw ValidationError("--test-x and --test-y go together; give both or neither")
             }
@@ -142,7 +146,8 @@ struct ImportCommand: ParsableCommand {
 
         func run() throws {
             try reportingFailures {
-                let summary = try NPYImport.run(x: x, y: y, testX: testX, testY: testY, output: output)
+                let summary = try NPYImport.run(x: x, y: y, testX: testX, testY: testY, output: output,
+                                                  memory: DataMemory.parse(memory)!)
                 Terminal.write("\(output): \(summary)\n")
             }
         }

@@ -143,6 +143,35 @@ import TestSupport
         #expect(!FileManager.default.fileExists(atPath: directory.path("e.h5")))
     }
 
+    /// .npy features larger than --memory are streamed; the file holds the same values (uint8 kept, float32, a test pair).
+    @Test func npyArraysStreamedInATinyMemoryBudgetEqualTheInMemoryImport() throws {
+        let directory = try TestDirectory()
+        var x = NPYBytes.header("<f4", shape: "(1000, 5)"), bytes = NPYBytes.header("|u1", shape: "(300, 5)")
+        var y = NPYBytes.header("<i8", shape: "(1000,)"), testY = NPYBytes.header("<i8", shape: "(300,)")
+        for i in 0..<5000 { x += withUnsafeBytes(of: (Float(i % 97) * 0.25 - 3).bitPattern.littleEndian, Array.init) }
+        for i in 0..<1500 { bytes.append(UInt8(i * 7 % 256)) }
+        for i in 0..<1000 { y += withUnsafeBytes(of: Int64(i % 3).littleEndian, Array.init) }
+        for i in 0..<300 { testY += withUnsafeBytes(of: Int64(i % 4).littleEndian, Array.init) }
+        for (name, content) in [("x", x), ("b", bytes), ("y", y), ("ty", testY)] {
+            try Data(content).write(to: URL(fileURLWithPath: directory.path("\(name).npy")))
+        }
+        for (features, labels) in [("x", "y"), ("b", "ty")] {
+            let base = ["import", "npy", directory.path("\(features).npy"), directory.path("\(labels).npy"),
+                        "--test-x", directory.path("b.npy"), "--test-y", directory.path("ty.npy")]
+            let memory = try BackpropCLI.run(base + ["-o", directory.path("m.h5")])
+            let streamed = try BackpropCLI.run(base + ["--memory", "1K", "-o", directory.path("s.h5")])
+            #expect(memory.succeeded && streamed.succeeded, "\(memory)\n\(streamed)")
+            let (a, b) = (try HDF5File(path: directory.path("m.h5")), try HDF5File(path: directory.path("s.h5")))
+            defer { a.close(); b.close() }
+            for split in ["train", "test"] {
+                let (ax, bx) = (try a.dataset("\(split)/x"), try b.dataset("\(split)/x"))
+                #expect(ax.shape == bx.shape && ax.elementClass == bx.elementClass)
+                #expect(try ax.read(as: Float.self) == bx.read(as: Float.self), "\(split)/x")
+                #expect(try a.dataset("\(split)/y").read(as: Int64.self) == b.dataset("\(split)/y").read(as: Int64.self))
+            }
+        }
+    }
+
     @Test func npzArchivesStoredAndDeflatedImport() throws {
         try Python.require(["numpy", "h5py"])
         let directory = try TestDirectory()
@@ -191,7 +220,8 @@ import TestSupport
         for arguments in [["csv", directory.path("big.csv"), "--label-column", "species"],
                           ["csv", directory.path("big.csv"), "--label-column", "species", "--memory", "64K"],
                           ["idx", idx.images, idx.labels],
-                          ["npy", directory.path("x.npy"), directory.path("y.npy")]] {
+                          ["npy", directory.path("x.npy"), directory.path("y.npy")],
+                          ["npy", directory.path("x.npy"), directory.path("y.npy"), "--memory", "64K"]] {
             let run = try BackpropCLI.run(["import"] + arguments + ["-o", target])
             #expect(run.failedCleanly && run.status == 1, "\(run)")
             #expect(run.stderrLines.count == 1 && run.stderr.contains(target) && run.stderr.contains("No space left on device"), "\(run)")
