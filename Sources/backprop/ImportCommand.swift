@@ -67,7 +67,8 @@ struct ImportCommand: ParsableCommand {
             abstract: "Convert a CSV table (one label column, numeric features) to an HDF5 dataset.",
             discussion: """
                 Quoted fields and a header line are recognised. Class names in the label column become labels \
-                0, 1, … in sorted order, recorded in the file's class_names attribute. Example:
+                0, 1, … in sorted order, recorded in the file's class_names attribute. A table larger than \
+                --memory is converted in bounded memory. Example:
                   backprop import csv wine.csv --label-column target --test-fraction 0.2 --seed 1 -o wine.h5
                 """)
 
@@ -89,7 +90,11 @@ struct ImportCommand: ParsableCommand {
         @Option(name: .shortAndLong, help: ArgumentHelp("The HDF5 file to write.", valueName: "out.h5"))
         var output: String
 
+        @Option(help: ArgumentHelp("Memory the import may take (K, M, G suffixes). A table whose features need more is written to the file block by block.", valueName: "size"))
+        var memory = "1G"
+
         func validate() throws {
+            if DataMemory.parse(memory) == nil { throw ValidationError("--memory must be a size such as 512M or 2G, got '\(memory)'") }
             guard testFraction >= 0 && testFraction < 1 else {
                 throw ValidationError("--test-fraction must be at least 0 and below 1, got \(testFraction)")
             }
@@ -98,7 +103,8 @@ struct ImportCommand: ParsableCommand {
         func run() throws {
             try reportingFailures {
                 let summary = try CSVImport.run(csv: file, labelColumn: labelColumn, testFraction: testFraction,
-                                                seed: seed, regression: regression, output: output)
+                                                seed: seed, regression: regression, output: output,
+                                                memory: DataMemory.parse(memory)!)
                 Terminal.write("\(output): \(summary)\n")
             }
         }
@@ -128,7 +134,11 @@ struct ImportCommand: ParsableCommand {
         @Option(name: .shortAndLong, help: ArgumentHelp("The HDF5 file to write.", valueName: "out.h5"))
         var output: String
 
+        @Option(help: ArgumentHelp("Memory the import may take (K, M, G suffixes). Features that need more are written to the file block by block.", valueName: "size"))
+        var memory = "1G"
+
         func validate() throws {
+            if DataMemory.parse(memory) == nil { throw ValidationError("--memory must be a size such as 512M or 2G, got '\(memory)'") }
             guard (testX == nil) == (testY == nil) else {
                 throw ValidationError("--test-x and --test-y go together; give both or neither")
             }
@@ -136,7 +146,8 @@ struct ImportCommand: ParsableCommand {
 
         func run() throws {
             try reportingFailures {
-                let summary = try NPYImport.run(x: x, y: y, testX: testX, testY: testY, output: output)
+                let summary = try NPYImport.run(x: x, y: y, testX: testX, testY: testY, output: output,
+                                                  memory: DataMemory.parse(memory)!)
                 Terminal.write("\(output): \(summary)\n")
             }
         }

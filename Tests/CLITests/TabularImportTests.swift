@@ -46,6 +46,48 @@ import TestSupport
         #expect((accuracy ?? 0) > 0.9, "\(train)")
     }
 
+    /// A table larger than --memory is streamed to the file block by block; the
+    /// file holds the same values, rows, split and class names as one built in memory.
+    @Test func aCSVStreamedInATinyMemoryBudgetEqualsTheInMemoryImport() throws {
+        let directory = try TestDirectory()
+        try Fixtures.writeText(Self.table(rows: 3000), to: directory.path("t.csv"))
+        for (extra, seed) in [([String](), "3"), (["--test-fraction", "0.3"], "7"), (["--regression", "--label-column", "f2"], "1")] {
+            let label = extra.contains("--regression") ? [String]() : ["--label-column", "species"]
+            let table = extra.contains("--regression") ? directory.path("t-r.csv") : directory.path("t.csv")
+            if extra.contains("--regression") {
+                // A numeric label column: drop the class names.
+                let text = try String(contentsOfFile: directory.path("t.csv"), encoding: .utf8)
+                    .replacingOccurrences(of: ",high,", with: ",").replacingOccurrences(of: ",\"low\",", with: ",")
+                    .replacingOccurrences(of: ",species,", with: ",")
+                try Fixtures.writeText(text, to: table)
+            }
+            let base = ["import", "csv", table] + label + extra + ["--seed", seed]
+            let memory = try BackpropCLI.run(base + ["-o", directory.path("m.h5")])
+            // 4 KiB: blocks of 170 rows of 3 float32 features, so many blocks and a partial last one.
+            let streamed = try BackpropCLI.run(base + ["--memory", "4K", "-o", directory.path("s.h5")])
+            #expect(memory.succeeded && streamed.succeeded && memory.stdout.split(separator: ":").last == streamed.stdout.split(separator: ":").last,
+                    "\(memory)\n\(streamed)")
+            let (a, b) = (try HDF5File(path: directory.path("m.h5")), try HDF5File(path: directory.path("s.h5")))
+            defer { a.close(); b.close() }
+            let splits = extra.contains("--test-fraction") ? ["train", "test"] : ["train"]
+            #expect(splits.count == 2 || (try? b.dataset("test/x")) == nil)
+            for split in splits {
+                let (x, sx) = (try a.dataset("\(split)/x").read(as: Float.self), try b.dataset("\(split)/x").read(as: Float.self))
+                #expect(x.count > 0 && x == sx, "\(split)/x")
+                #expect(try a.dataset("\(split)/x").shape == b.dataset("\(split)/x").shape)
+                if extra.contains("--regression") {
+                    #expect(try a.dataset("\(split)/y").read(as: Float.self) == b.dataset("\(split)/y").read(as: Float.self))
+                } else {
+                    #expect(try a.dataset("\(split)/y").read(as: Int64.self) == b.dataset("\(split)/y").read(as: Int64.self))
+                }
+            }
+            for name in ["feature_names", "class_names"] where !(extra.contains("--regression") && name == "class_names") {
+                #expect(try a.stringsAttribute(name) == b.stringsAttribute(name), "\(name)")
+            }
+            if !extra.contains("--regression") { #expect(try b.stringsAttribute("class_names") == ["high", "low"]) }
+        }
+    }
+
     @Test func aHeaderlessCSVWithAnIndexAndARegressionTarget() throws {
         let directory = try TestDirectory()
         try Fixtures.writeText("1,2,0.5\n3,4,1.5\n", to: directory.path("r.csv"))
@@ -101,6 +143,35 @@ import TestSupport
         #expect(!FileManager.default.fileExists(atPath: directory.path("e.h5")))
     }
 
+    /// .npy features larger than --memory are streamed; the file holds the same values (uint8 kept, float32, a test pair).
+    @Test func npyArraysStreamedInATinyMemoryBudgetEqualTheInMemoryImport() throws {
+        let directory = try TestDirectory()
+        var x = NPYBytes.header("<f4", shape: "(1000, 5)"), bytes = NPYBytes.header("|u1", shape: "(300, 5)")
+        var y = NPYBytes.header("<i8", shape: "(1000,)"), testY = NPYBytes.header("<i8", shape: "(300,)")
+        for i in 0..<5000 { x += withUnsafeBytes(of: (Float(i % 97) * 0.25 - 3).bitPattern.littleEndian, Array.init) }
+        for i in 0..<1500 { bytes.append(UInt8(i * 7 % 256)) }
+        for i in 0..<1000 { y += withUnsafeBytes(of: Int64(i % 3).littleEndian, Array.init) }
+        for i in 0..<300 { testY += withUnsafeBytes(of: Int64(i % 4).littleEndian, Array.init) }
+        for (name, content) in [("x", x), ("b", bytes), ("y", y), ("ty", testY)] {
+            try Data(content).write(to: URL(fileURLWithPath: directory.path("\(name).npy")))
+        }
+        for (features, labels) in [("x", "y"), ("b", "ty")] {
+            let base = ["import", "npy", directory.path("\(features).npy"), directory.path("\(labels).npy"),
+                        "--test-x", directory.path("b.npy"), "--test-y", directory.path("ty.npy")]
+            let memory = try BackpropCLI.run(base + ["-o", directory.path("m.h5")])
+            let streamed = try BackpropCLI.run(base + ["--memory", "1K", "-o", directory.path("s.h5")])
+            #expect(memory.succeeded && streamed.succeeded, "\(memory)\n\(streamed)")
+            let (a, b) = (try HDF5File(path: directory.path("m.h5")), try HDF5File(path: directory.path("s.h5")))
+            defer { a.close(); b.close() }
+            for split in ["train", "test"] {
+                let (ax, bx) = (try a.dataset("\(split)/x"), try b.dataset("\(split)/x"))
+                #expect(ax.shape == bx.shape && ax.elementClass == bx.elementClass)
+                #expect(try ax.read(as: Float.self) == bx.read(as: Float.self), "\(split)/x")
+                #expect(try a.dataset("\(split)/y").read(as: Int64.self) == b.dataset("\(split)/y").read(as: Int64.self))
+            }
+        }
+    }
+
     @Test func npzArchivesStoredAndDeflatedImport() throws {
         try Python.require(["numpy", "h5py"])
         let directory = try TestDirectory()
@@ -147,12 +218,14 @@ import TestSupport
         let mount = try TmpfsMount(size: "64k")
         let target = mount.path + "/out.h5"
         for arguments in [["csv", directory.path("big.csv"), "--label-column", "species"],
+                          ["csv", directory.path("big.csv"), "--label-column", "species", "--memory", "64K"],
                           ["idx", idx.images, idx.labels],
-                          ["npy", directory.path("x.npy"), directory.path("y.npy")]] {
+                          ["npy", directory.path("x.npy"), directory.path("y.npy")],
+                          ["npy", directory.path("x.npy"), directory.path("y.npy"), "--memory", "64K"]] {
             let run = try BackpropCLI.run(["import"] + arguments + ["-o", target])
             #expect(run.failedCleanly && run.status == 1, "\(run)")
             #expect(run.stderrLines.count == 1 && run.stderr.contains(target) && run.stderr.contains("No space left on device"), "\(run)")
-            #expect(try mount.directory.contents().isEmpty, "\(arguments[0]) left files behind")
+            #expect(try mount.directory.contents().isEmpty, "\(arguments) left files behind")
         }
     }
 }

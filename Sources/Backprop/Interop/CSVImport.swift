@@ -2,7 +2,8 @@
 // (a class name or number, or with `regression` a target value), every other
 // column a numeric feature. Two passes over the file: the first checks every
 // value and learns the shape and the class names, the second fills the arrays.
-// The CSV text is never held in memory, only the float32 features.
+// The CSV text is never held in memory; the float32 features are, unless they
+// would not fit `memory`: then the second pass streams them to the file in blocks.
 //
 //     train/x  N × D float32   train/y  N int64 labels (or N × 1 float32 targets)
 //     test/x, test/y           the rows --test-fraction holds out, in file order
@@ -32,11 +33,14 @@ public enum CSVImport {
     /// - Parameters:
     ///   - labelColumn: the label column's header name, or its 0-based index.
     ///   - testFraction: the share of rows held out as test/ (0 for none), chosen by `seed`.
+    ///   - memory: bytes the import may hold; a table whose features need more
+    ///     (twice the float32 values) is written block by block straight to
+    ///     the file, in memory bounded by this, not by the table.
     /// - Throws: `DatasetError` naming the file, row and column of a bad value;
     ///   `MemoryError` when the features cannot fit in memory; `SystemCallError` naming `output`.
     public static func run(
         csv path: String, labelColumn: String, testFraction: Double = 0, seed: UInt64 = 0,
-        regression: Bool = false, output: String
+        regression: Bool = false, output: String, memory: Int = 1 << 30
     ) throws -> Summary {
         guard testFraction >= 0 && testFraction < 1 else {
             throw ConfigurationError("the test fraction must be in [0, 1), not \(testFraction)")
@@ -101,32 +105,6 @@ public enum CSVImport {
             index = Dictionary(uniqueKeysWithValues: classNames.enumerated().map { ($1, $0) })
         }
         let d = width - 1
-        try MemoryBudget.check(MemoryBudget.product([rows, d + 3, 4]).map { $0 * 2 },
-                               for: "\(path): importing \(rows) rows × \(d) features")
-
-        // Pass 2: the values.
-        var x = [Float](repeating: 0, count: rows * d)
-        var y = [Float](repeating: 0, count: rows)
-        let again = try CSVReader(path: path)
-        if hasHeader { _ = try again.next() }
-        var r = 0
-        while r < rows, try again.next() {
-            guard again.fieldCount == width else { throw DatasetError(file: path, "changed while being read") }
-            var c = 0
-            for j in 0..<width where j != label {
-                guard let v = again.number(j) else { throw DatasetError(file: path, "changed while being read") }
-                x[r * d + c] = Float(v)
-                c += 1
-            }
-            if regression {
-                y[r] = Float(again.number(label) ?? .nan)
-            } else {
-                guard let k = index[again.field(label).trimmingCharacters()] else { throw DatasetError(file: path, "changed while being read") }
-                y[r] = Float(k)
-            }
-            r += 1
-        }
-        guard r == rows else { throw DatasetError(file: path, "changed while being read") }
 
         // The test rows: the first ⌊F·N⌉ of a seeded permutation, each split in file order.
         let testCount = Int((testFraction * Double(rows)).rounded())
@@ -134,6 +112,38 @@ public enum CSVImport {
         if testCount > 0 {
             var generator = RandomGenerator(seed: seed, stream: 12)
             for row in generator.permutation(count: rows).prefix(testCount) { isTest[Int(row)] = true }
+        }
+        let counts = ["train": rows - testCount, "test": testCount]
+        let values = Values(path: path, rows: rows, width: width, label: label, hasHeader: hasHeader,
+                            regression: regression, index: index)
+        func describe(_ file: HDF5File) throws {
+            try file.setAttribute("format", "backprop-dataset")
+            try file.setAttribute("source", path)
+            try file.setAttribute("feature_names", featureNames)
+            try file.setAttribute("label_name", hasHeader ? first[label] : "column\(label)")
+            if !classNames.isEmpty { try file.setAttribute("class_names", classNames) }
+        }
+        let summary = Summary(trainCount: rows - testCount, testCount: testCount, featureCount: d, classNames: classNames,
+                              hadHeader: hasHeader)
+        // Twice the float32 features (the table, then each split) and the labels.
+        let inMemory = MemoryBudget.product([rows, d + 3, 4]).map { $0 * 2 }
+        if let inMemory, inMemory <= memory {
+            try MemoryBudget.check(inMemory, for: "\(path): importing \(rows) rows × \(d) features")
+        } else {
+            try ReservedOutput.write(to: output, reserving: ReservedOutput.estimate(
+                rows: [rows - testCount, testCount], rowBytes: d * 4 + 8)) { file in
+                try stream(values, isTest: isTest, counts: counts, memory: memory, to: file)
+                try describe(file)
+            }
+            return summary
+        }
+
+        // Pass 2: the values, into memory.
+        var x = [Float](repeating: 0, count: rows * d)
+        var y = [Float](repeating: 0, count: rows)
+        try values.forEachRow { r, row, target in
+            for c in 0..<d { x[r * d + c] = row[c] }
+            y[r] = target
         }
         let file = try HDF5File(inMemoryNamed: output)
         defer { file.close() }
@@ -144,21 +154,112 @@ public enum CSVImport {
             gx.reserveCapacity(keep.count * d)
             for row in keep { gx.append(contentsOf: x[(row * d)..<((row + 1) * d)]); gy.append(y[row]) }
             try file.write(gx, shape: [keep.count, d], to: "\(group)/x")
-            if regression {
-                try file.write(gy, shape: [keep.count, 1], to: "\(group)/y")
-            } else {
-                try file.write(gy.map { Int64($0) }, shape: [keep.count], to: "\(group)/y")
-            }
+            try writeTargets(gy, regression: regression, group: group, to: file)
         }
-        try file.setAttribute("format", "backprop-dataset")
-        try file.setAttribute("source", path)
-        try file.setAttribute("feature_names", featureNames)
-        try file.setAttribute("label_name", hasHeader ? first[label] : "column\(label)")
-        if !classNames.isEmpty { try file.setAttribute("class_names", classNames) }
+        try describe(file)
         try OutputFile.write([try file.image()], to: output)
-        return Summary(trainCount: rows - testCount, testCount: testCount, featureCount: d, classNames: classNames, hadHeader: hasHeader)
+        return summary
     }
 
+    /// Pass 2 streamed: each row goes into its split's block of rows, and a
+    /// full block is written with an `HDF5RowWriter`; memory is two blocks
+    /// (at most `memory` bytes, capped at 64 MiB each) and the labels.
+    private static func stream(_ values: Values, isTest: [Bool], counts: [String: Int], memory: Int, to file: HDF5File) throws {
+        let d = values.width - 1, rowBytes = d * 4
+        let blockRows = max(1, min(memory / 2, 64 << 20) / rowBytes)
+        let chunkRows = min(RechunkOptions.defaultChunkRows(rowBytes: rowBytes), blockRows)
+        final class Split {
+            let name: String
+            let writer: HDF5RowWriter<Float>
+            let block: UnsafeMutableBufferPointer<Float>
+            var filled = 0, written = 0
+            var targets: [Float] = []
+            init(_ name: String, rows: Int, columns: Int, blockRows: Int, chunkRows: Int, file: HDF5File) throws {
+                self.name = name
+                writer = try file.createRowDataset("\(name)/x", of: Float.self, rows: rows, columns: columns,
+                                                   chunkRows: rows > 0 ? chunkRows : nil)
+                block = .allocate(capacity: min(rows, blockRows / chunkRows * chunkRows) * columns)
+                targets.reserveCapacity(rows)
+            }
+            deinit { block.deallocate() }
+            func flush() throws {
+                let columns = writer.columns
+                try writer.write(UnsafeBufferPointer(rebasing: block[0..<filled * columns]), rows: written..<written + filled)
+                written += filled
+                filled = 0
+            }
+        }
+        let train = try Split("train", rows: counts["train"]!, columns: d, blockRows: blockRows, chunkRows: chunkRows, file: file)
+        let test = counts["test"]! > 0
+            ? try Split("test", rows: counts["test"]!, columns: d, blockRows: blockRows, chunkRows: chunkRows, file: file) : nil
+        try values.forEachRow { r, row, target in
+            let split = isTest[r] ? test! : train
+            let offset = split.filled * d
+            for c in 0..<d { split.block[offset + c] = row[c] }
+            split.targets.append(target)
+            split.filled += 1
+            if split.filled * d == split.block.count { try split.flush() }
+        }
+        for split in [train, test].compactMap({ $0 }) {
+            try split.flush()
+            precondition(split.written == split.writer.rows)
+            split.writer.close()
+            try writeTargets(split.targets, regression: values.regression, group: split.name, to: file)
+        }
+    }
+
+    private static func writeTargets(_ y: [Float], regression: Bool, group: String, to file: HDF5File) throws {
+        if regression {
+            try file.write(y, shape: [y.count, 1], to: "\(group)/y")
+        } else {
+            try file.write(y.map { Int64($0) }, shape: [y.count], to: "\(group)/y")
+        }
+    }
+
+    /// The second pass over a CSV file whose first pass checked every value.
+    private struct Values {
+        let path: String
+        let rows: Int
+        let width: Int
+        let label: Int
+        let hasHeader: Bool
+        let regression: Bool
+        let index: [String: Int]
+
+        /// Calls `body` with each row's index, its features (as float32, label
+        /// column left out) and its label or target.
+        func forEachRow(_ body: (Int, UnsafeBufferPointer<Float>, Float) throws -> Void) throws {
+            let reader = try CSVReader(path: path)
+            if hasHeader { _ = try reader.next() }
+            let row = UnsafeMutableBufferPointer<Float>.allocate(capacity: width - 1)
+            defer { row.deallocate() }
+            var r = 0
+            while r < rows, try reader.next() {
+                guard reader.fieldCount == width else { throw DatasetError(file: path, "changed while being read") }
+                var c = 0
+                for j in 0..<width where j != label {
+                    guard let v = reader.number(j) else { throw DatasetError(file: path, "changed while being read") }
+                    row[c] = Float(v)
+                    c += 1
+                }
+                let target: Float
+                if regression {
+                    target = Float(reader.number(label) ?? .nan)
+                } else {
+                    guard let k = index[reader.field(label).trimmingCharacters()] else {
+                        throw DatasetError(file: path, "changed while being read")
+                    }
+                    target = Float(k)
+                }
+                try body(r, UnsafeBufferPointer(row), target)
+                r += 1
+            }
+            guard r == rows else { throw DatasetError(file: path, "changed while being read") }
+        }
+    }
+}
+
+extension CSVImport {
     private static func badValue(_ reader: CSVReader, column: Int, header: [String]?) -> DatasetError {
         let text = reader.field(column)
         let name = header.map { " ('\($0[column])')" } ?? ""

@@ -49,29 +49,11 @@ public enum Rechunk {
             let labels = split.hasClassLabels ? 8 : 4 * (split.targetShape.dropFirst().first ?? 1)
             reserve += split.examples * (split.features * outBytes + labels) / 100 * 101 + 64 << 10
         }
-        do {
-            try write(layout, from: source, to: output, reserving: reserve, options: options)
-        } catch let error as HDF5Error {
-            // HDF5's write errors name the temporary file and a page of detail; the reason is in quotes.
-            let reason = error.message.range(of: "error message = '").flatMap { start in
-                error.message[start.upperBound...].split(separator: "'").first.map(String.init)
-            } ?? error.message
-            throw DatasetError(file: output, "writing failed: \(reason); nothing was written to \(output)")
-        }
-    }
-
-    private static func write(_ layout: DatasetLayout, from source: HDF5File, to output: String, reserving reserve: Int,
-                              options: RechunkOptions) throws {
-        try AtomicReplace.write(to: output) { temporary in
-            let file = try HDF5File(path: temporary, mode: .truncate)
-            defer { file.close() }
-            try SpaceReservation.reserve(reserve, for: temporary, reportAs: output)
+        try ReservedOutput.write(to: output, reserving: reserve) { file in
             for split in layout.splits {
                 let shuffle = split.name == "train" ? options.shuffleSeed : nil
                 try copy(split, from: source, to: file, options: options, shuffleSeed: shuffle, output: output)
             }
-            try file.closeChecked()
-            SpaceReservation.release(temporary)
         }
     }
 
