@@ -121,6 +121,25 @@ final class TemporaryDataFile {
         #expect(kept.sorted() == expected)
     }
 
+    @Test func theSamplerStaggersDrainsSoRefillsDoNotComeInBursts() {
+        // K = 100 blocks of C = 100 rows. Drawn at one pace, the first fill's
+        // blocks would drain together (simulated: 35–39 refills within some
+        // 8·C draws); staggered, about one refill is due every C draws.
+        let settings = StreamSettings(blockRows: 100, slots: 100)
+        var sampler = BlockSampler(seed: 5, epoch: 1, rowCount: 200_000, settings: settings, heldOut: nil)
+        var refills: [Int] = []
+        while !sampler.isFinished {
+            if sampler.draw().refill == true { refills.append(sampler.drawn) }
+        }
+        #expect(refills.count == 2000 - 100)
+        var most = 0, start = 0
+        for (i, at) in refills.enumerated() {
+            while refills[start] <= at - 8 * 100 { start += 1 }
+            most = max(most, i - start + 1)
+        }
+        #expect(most <= 26, "\(most) refills within 8·C draws")
+    }
+
     @Test func aSplitOverTheBudgetIsStreamedAndTrainsBitwiseTheSameOnAnyWorkerCount() throws {
         let file = TemporaryDataFile()
         try writeByteDataset(file.path, rows: 900)

@@ -10,7 +10,19 @@
 // epoch's tail, once every block has been loaded, draws are uniform over the
 // rows left instead; see `draw`.) So every
 // minibatch mixes rows of all K resident blocks in about equal numbers, and
-// blocks enter and leave one at a time (a sliding window of blocks). On a
+// blocks enter and leave one at a time (a sliding window of blocks).
+//
+// Staggered drains: the K blocks of the first fill enter together, and drawn
+// at the same pace they would drain together, about K·C draws in, asking the
+// I/O thread for K blocks at once (simulated, 1M rows, C = 1024, K = 315: 192
+// drains within 16·C draws, against a read-ahead of 16 blocks), and again every
+// K·C draws. So the first block of slot i also holds i·C/K "phantom" rows:
+// drawing one draws nothing and the draw is made again. Slot i's first block
+// then lasts about (C + i·C/K)·K draws, the drains of the first fill come one
+// every C draws, and so do the refills after them (same simulation: at most 33
+// drains within 16·C draws). It costs K·C/2 extra random draws an epoch, no
+// data, and leaves the first fill's blocks drawn at 1/2 to 1× the pace of the
+// others for one generation. On a
 // class-sorted file this is what matters: the note measured mixing ≤ 4 blocks
 // to train to chance, and a sliding buffer of 64 blocks to match a full shuffle.
 //
@@ -46,6 +58,8 @@ struct BlockSampler {
     /// Per slot: the rows of its block not yet drawn, in `slotRows[slot·C ..< slot·C + slotCount[slot]]`.
     private var slotRows: [Int32]
     private var slotCount: [Int32]
+    /// Per slot: phantom rows left in its block (first fill only; see above).
+    private var slotPhantoms: [Int32]
     /// The slots holding rows, in no particular (but deterministic) order.
     private var active: [Int32]
     /// Per slot: the block it holds, or -1.
@@ -67,6 +81,7 @@ struct BlockSampler {
         generator = RandomGenerator(seed: seed, stream: RandomStream.streamRowsBase + UInt64(epoch))
         slotRows = [Int32](repeating: 0, count: settings.slots * settings.blockRows)
         slotCount = [Int32](repeating: 0, count: settings.slots)
+        slotPhantoms = [Int32](repeating: 0, count: settings.slots)
         active = []
         active.reserveCapacity(settings.slots)
         resident = [Int32](repeating: -1, count: settings.slots)
@@ -74,6 +89,7 @@ struct BlockSampler {
         for slot in 0..<settings.slots where loaded < loadOrder.count {
             load(into: slot)
             active.append(Int32(slot))
+            slotPhantoms[slot] = Int32(slot * settings.blockRows / settings.slots)
         }
     }
 
@@ -122,7 +138,18 @@ struct BlockSampler {
         precondition(!active.isEmpty, "drew past the end of the epoch")
         var a: Int
         if loaded < loadOrder.count {
-            a = generator.nextIndex(below: active.count)
+            while true {
+                a = generator.nextIndex(below: active.count)
+                let slot = Int(active[a]), phantoms = Int(slotPhantoms[slot])
+                guard phantoms > 0 else { break }
+                let count = Int(slotCount[slot])
+                // A phantom row: draw again.
+                guard generator.nextIndex(below: count + phantoms) < count else {
+                    slotPhantoms[slot] -= 1
+                    continue
+                }
+                break
+            }
         } else {
             // The epoch's tail, no blocks left to load: draw uniformly over the rows
             // left, so the last K blocks drain together and the epoch's last
@@ -144,6 +171,7 @@ struct BlockSampler {
         drawn += 1
         guard count == 1 else { return (row, slot, nil) }
         resident[slot] = -1
+        slotPhantoms[slot] = 0
         guard loaded < loadOrder.count else {
             active[a] = active[active.count - 1]
             active.removeLast()
