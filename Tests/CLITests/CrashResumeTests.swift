@@ -31,11 +31,7 @@ import TestSupport
         let directory = try TestDirectory()
         let data = try Fixtures.writeDataset(directory.path("data.h5"))
         let reference = directory.path("reference.h5")
-        let started = Date()
-        let uninterrupted = try BackpropCLI.run(["train", data, "--checkpoint", reference] + Self.runArguments)
-        #expect(uninterrupted.succeeded, "\(uninterrupted)")
-        let duration = Date().timeIntervalSince(started)
-        let expected = try Fixtures.parameterBits(of: reference)
+        let (expected, duration) = try Fixtures.referenceRun(data, checkpoint: reference, Self.runArguments)
 
         var generator = SplitMix64(seed: 2024)
         var kills = 0, resumedFromCheckpoint = 0

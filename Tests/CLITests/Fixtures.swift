@@ -93,6 +93,17 @@ enum Fixtures {
         return try file.dataset(object).read(as: type)
     }
 
+    /// Trains `backprop train data --checkpoint reference arguments…` uninterrupted,
+    /// for a crash test to compare against: its final parameters, as bits, and
+    /// how long it took (so kills can be spread over a run's life).
+    static func referenceRun(_ data: String, checkpoint reference: String, _ arguments: [String],
+                             sourceLocation: SourceLocation = #_sourceLocation) throws -> (bits: [String: [UInt32]], seconds: Double) {
+        let started = Date()
+        let run = try BackpropCLI.run(["train", data, "--checkpoint", reference] + arguments, sourceLocation: sourceLocation)
+        #expect(run.succeeded, "\(run)", sourceLocation: sourceLocation)
+        return (try parameterBits(of: reference), Date().timeIntervalSince(started))
+    }
+
     /// The parameters of every layer of a checkpoint, W then b, as bit patterns so
     /// that comparisons are exact (and NaN-safe).
     static func parameterBits(of checkpoint: String) throws -> [String: [UInt32]] {

@@ -38,11 +38,7 @@ import TestSupport
         let directory = try TestDirectory()
         let data = try Fixtures.writeDataset(directory.path("data.h5"), trainCount: 2000, testCount: 100)
         let reference = directory.path("reference.h5")
-        let started = Date()
-        let uninterrupted = try BackpropCLI.run(["train", data, "--checkpoint", reference] + Self.runArguments)
-        #expect(uninterrupted.succeeded, "\(uninterrupted)")
-        let duration = Date().timeIntervalSince(started)
-        let expected = try Fixtures.parameterBits(of: reference)
+        let (expected, duration) = try Fixtures.referenceRun(data, checkpoint: reference, Self.runArguments)
         #expect(try Checkpoint.read(from: reference).configuration?.stream != nil, "16K must stream 2000 rows")
 
         var generator = SplitMix64(seed: 10)
