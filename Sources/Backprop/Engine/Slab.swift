@@ -1,8 +1,11 @@
 // The one owner of the engine's raw memory. Every buffer that is allocated once
 // and then reused (parameters, optimizer state, gradient slots, workspaces, the
-// per-step scratch of the scheduler, benchmark operands) is a slab: allocated
-// and initialised in `init`, freed in `deinit`, and handed out as pointers or
-// as views of sub-ranges. Nothing else in Backprop calls `allocate`.
+// per-step scratch of the scheduler, the streamer's block buffers, the CSV
+// importer's row blocks, benchmark operands) is a slab: allocated and
+// initialised in `init`, freed in `deinit`, and handed out as pointers or as
+// views of sub-ranges. The only other `allocate` calls are scratch buffers that
+// live within one function of a one-off file conversion (rechunk, the CSV
+// reader's row), freed by a `defer` beside them.
 //
 // A slab never grows: a larger batch or model is a new slab, made outside the
 // training loop. Internal to Backprop; opened to the benchmark package through

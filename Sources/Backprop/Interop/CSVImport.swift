@@ -171,17 +171,17 @@ public enum CSVImport {
         final class Split {
             let name: String
             let writer: HDF5RowWriter<Float>
-            let block: UnsafeMutableBufferPointer<Float>
+            private let storage: Slab<Float>
+            var block: UnsafeMutableBufferPointer<Float> { storage.buffer }
             var filled = 0, written = 0
             var targets: [Float] = []
             init(_ name: String, rows: Int, columns: Int, blockRows: Int, chunkRows: Int, file: HDF5File) throws {
                 self.name = name
                 writer = try file.createRowDataset("\(name)/x", of: Float.self, rows: rows, columns: columns,
                                                    chunkRows: rows > 0 ? chunkRows : nil)
-                block = .allocate(capacity: min(rows, blockRows / chunkRows * chunkRows) * columns)
+                storage = Slab(zeros: min(rows, blockRows / chunkRows * chunkRows) * columns)
                 targets.reserveCapacity(rows)
             }
-            deinit { block.deallocate() }
             func flush() throws {
                 let columns = writer.columns
                 try writer.write(UnsafeBufferPointer(rebasing: block[0..<filled * columns]), rows: written..<written + filled)

@@ -8,15 +8,16 @@ import HDF5
 final class BlockBuffer: @unchecked Sendable {
     /// The block it holds (-1: none yet).
     var block: Int32 = -1
-    let bytes: UnsafeMutableRawPointer
+    private let storage: Slab<UInt8>
     let capacity: Int
 
     init(capacity: Int) {
         self.capacity = capacity
-        bytes = UnsafeMutableRawPointer.allocate(byteCount: max(1, capacity), alignment: 64)
+        storage = Slab(zeros: capacity)
     }
 
-    deinit { bytes.deallocate() }
+    /// The block's bytes: rows of uint8, or of Float.
+    var bytes: UnsafeMutableRawPointer { UnsafeMutableRawPointer(storage.base) }
 }
 
 /// x of one split, opened for block reads.
