@@ -10,23 +10,8 @@ import HDF5
 enum CheckpointTestEditing {
     /// Opens the checkpoint at `path` for writing, applies `change`, closes it,
     /// and reseals it (a new header for the edited bytes, same format).
-    ///
-    /// HDF5 opens files without close-on-exec and flocks them, so a child
-    /// process that another test spawns (an exit test, the CLI) while this
-    /// file is open inherits the lock for its short life; opening for writing
-    /// is retried for a few seconds rather than failing on that.
     static func edit(_ path: String, _ change: (HDF5File) throws -> Void) throws {
-        var attempts = 0
-        let file: HDF5File
-        while true {
-            do {
-                file = try HDF5File(path: path, mode: .readWrite)
-                break
-            } catch let error as HDF5Error where error.message.contains("unable to lock file") && attempts < 100 {
-                attempts += 1
-                usleep(50_000)
-            }
-        }
+        let file = try HDF5File(path: path, mode: .readWrite)
         try change(file)
         file.close()
         try reseal(path)
