@@ -13,4 +13,14 @@ static inline int CLinux_reserve(int fd, off_t len) {
     return fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, len);
 }
 
+// Tells the core that the thread is spinning on a memory location, so that it
+// yields execution resources to its sibling hyper-thread and saves power.
+static inline void CLinux_spin_pause(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
 #endif

@@ -81,12 +81,14 @@ public final class ParameterStore: @unchecked Sendable {
         var blockStart = range.lowerBound
         while blockStart < range.upperBound {
             let blockEnd = min(blockStart + blockSize, range.upperBound)
-            var squares: Float = 0
-            for i in blockStart..<blockEnd {
-                g[i] = (g[i] + λ * mask[i] * θ[i]) * inverseM  // ∂J/∂θ
-                squares += g[i] * g[i]
+            // ∂J/∂θ. Without L2 the mask and θ are not read at all: a third of
+            // this loop's memory traffic.
+            if λ == 0 {
+                for i in blockStart..<blockEnd { g[i] *= inverseM }
+            } else {
+                for i in blockStart..<blockEnd { g[i] = (g[i] + λ * mask[i] * θ[i]) * inverseM }
             }
-            blockSquares[blockStart / blockSize] = Double(squares)
+            blockSquares[blockStart / blockSize] = Double(Lanes.sumOfSquares(g, blockStart..<blockEnd))
             blockStart = blockEnd
         }
     }
@@ -102,10 +104,6 @@ public final class ParameterStore: @unchecked Sendable {
         rule.update(
             UpdateSlice(parameters: θ, gradient: g, state: stateBuffers, isWeight: isWeight.base, range: range),
             learningRate: learningRate, step: step)
-        // θ · 0 is 0 for every finite θ and NaN for ±∞ and NaN: one multiply-add per
-        // element, with no branch in the loop.
-        var probe: Float = 0
-        for i in range { probe += θ[i] * 0 }
-        return probe == 0
+        return Lanes.allFinite(θ, range)
     }
 }

@@ -97,9 +97,17 @@ final class ReducePass: ParallelTask {
     }
 
     func run(part w: Int) {
-        Reducer.treeSum(slots, shardCount: shardCount, range: slices[w])
-        store.prepareGradient(slots[0], batchSize: batchSize, range: slices[w],
-                              blockSize: Reducer.blockSize, blockSquares: blockSquares.base)
+        // Block by block, so that each block of slot 0 is turned into ∂J/∂θ
+        // while the tree sum has just left it in cache.
+        let slice = slices[w]
+        var blockStart = slice.lowerBound
+        while blockStart < slice.upperBound {
+            let block = blockStart..<min(blockStart + Reducer.blockSize, slice.upperBound)
+            Reducer.treeSum(slots, shardCount: shardCount, range: block)
+            store.prepareGradient(slots[0], batchSize: batchSize, range: block,
+                                  blockSize: Reducer.blockSize, blockSquares: blockSquares.base)
+            blockStart = block.upperBound
+        }
     }
 }
 

@@ -104,12 +104,7 @@ public enum Activation: Hashable, Sendable, CustomStringConvertible {
         case .tanh:
             for i in 0..<count { delta[i] *= 1 - a[i] * a[i] }
         case .relu:
-            // Load, then select: a branch per element mispredicts on random signs
-            // and does not vectorise (measured 230-270 µs vs 11 µs on 64 × 1024).
-            for i in 0..<count {
-                let g = delta[i]
-                delta[i] = z[i] > 0 ? g : 0
-            }
+            S.keepWherePositive(delta, z: z, count: count)
         case .leakyReLU(let slope):
             let alpha = S(slope)
             for i in 0..<count {

@@ -23,7 +23,7 @@ public enum MatrixTranspose: Sendable {
 
 /// A scalar type with a BLAS matrix product and the elementary functions the
 /// activations and losses need.
-protocol BLASScalar: BinaryFloatingPoint, Sendable where Self.RawSignificand: FixedWidthInteger {
+protocol BLASScalar: BinaryFloatingPoint, SIMDScalar, Sendable where Self.RawSignificand: FixedWidthInteger {
     /// C = alpha · op(A) · op(B) + beta · C, row-major. op(A): m × k, op(B): k × n, C: m × n.
     static func gemm(
         _ transA: MatrixTranspose, _ transB: MatrixTranspose,
@@ -31,6 +31,14 @@ protocol BLASScalar: BinaryFloatingPoint, Sendable where Self.RawSignificand: Fi
         alpha: Self, a: UnsafePointer<Self>, lda: Int,
         b: UnsafePointer<Self>, ldb: Int,
         beta: Self, c: UnsafeMutablePointer<Self>, ldc: Int)
+
+    /// delta[i] = z[i] > 0 ? delta[i] : 0, ReLU's derivative applied in place.
+    ///
+    /// A requirement rather than a generic loop: written generically, the
+    /// specialised loop came out as a store of 0 under a branch per element,
+    /// which mispredicts on random signs and does not vectorise (perf: 6% of a
+    /// 784-1024-1024-10 step, against 11 µs for 64 × 1024 as a vector select).
+    static func keepWherePositive(_ delta: UnsafeMutablePointer<Self>, z: UnsafePointer<Self>, count: Int)
 
     static func exp(_ x: Self) -> Self
     static func log(_ x: Self) -> Self
@@ -50,6 +58,13 @@ extension Float: BLASScalar {
                     blasint(m), blasint(n), blasint(k),
                     alpha, a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
     }
+    @inline(never)  // inlined into the backward pass, it came out as a branch again
+    static func keepWherePositive(_ delta: UnsafeMutablePointer<Float>, z: UnsafePointer<Float>, count: Int) {
+        for i in 0..<count {
+            let g = delta[i]  // loaded first: the select then vectorises
+            delta[i] = z[i] > 0 ? g : 0
+        }
+    }
     static func exp(_ x: Float) -> Float { expf(x) }
     static func log(_ x: Float) -> Float { logf(x) }
     static func log1p(_ x: Float) -> Float { log1pf(x) }
@@ -67,6 +82,9 @@ extension Double: BLASScalar {
         cblas_dgemm(CblasRowMajor, transA.cblas, transB.cblas,
                     blasint(m), blasint(n), blasint(k),
                     alpha, a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
+    }
+    static func keepWherePositive(_ delta: UnsafeMutablePointer<Double>, z: UnsafePointer<Double>, count: Int) {
+        for i in 0..<count { delta[i] = z[i] > 0 ? delta[i] : 0 }
     }
     static func exp(_ x: Double) -> Double { Glibc.exp(x) }
     static func log(_ x: Double) -> Double { Glibc.log(x) }
