@@ -129,7 +129,7 @@ struct RowConverter {
             output.copyMemory(from: input, byteCount: rows * inputRowBytes)
         case (true, false):
             let from = input.assumingMemoryBound(to: UInt8.self), to = output.assumingMemoryBound(to: Float.self)
-            for i in 0..<count { to[i] = FeatureRows.unitScale[Int(from[i])] }
+            FeatureRows.unitScale(from, to: to, count: count)
         case (false, true):
             let from = input.assumingMemoryBound(to: Float.self), to = output.assumingMemoryBound(to: UInt8.self)
             for i in 0..<count {
