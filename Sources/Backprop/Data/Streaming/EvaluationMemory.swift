@@ -40,12 +40,15 @@ struct EvaluationFootprint {
 
 extension DataMemory {
     /// The evaluation settings of a split of `examples` rows whose file has
-    /// chunks of `chunkRows` rows (nil: contiguous), within `budget` bytes:
-    /// blocks of whole chunks of about 1 MiB, halved (down to one chunk) until
-    /// three fit; then fewer buffers (down to one, reading without overlap).
+    /// chunks of `chunkRows` rows (nil: contiguous), within `budget` bytes.
+    /// Blocks of whole chunks of about 1 MiB, three of them; a stage of up to
+    /// 8 micro-shards and 4 MiB, so that the forward pass keeps several workers
+    /// busy. When that does not fit, the larger of the blocks and the stage is
+    /// halved (down to one chunk, one micro-shard), then buffers are dropped
+    /// (down to one, reading without overlap).
     ///
-    /// - Throws: `DatasetError` when even one chunk, one stage of `microBatch`
-    ///   rows and the targets do not fit.
+    /// - Throws: `DatasetError` when even one chunk, one micro-shard and the
+    ///   targets do not fit.
     static func evaluationSettings(
         _ footprint: EvaluationFootprint, examples: Int, chunkRows: Int?, microBatch: Int, budget: Int,
         file: String, what: String
@@ -55,18 +58,23 @@ extension DataMemory {
         var rows = chunk * max(1, (1 << 20) / max(1, chunk * footprint.rowBytes))
         rows = max(chunk, min(rows, (examples + chunk - 1) / chunk * chunk))
         var buffers = 3
+        var shards = max(1, min(8, (4 << 20) / max(1, microBatch * footprint.stageRowBytes)))
         func settings() -> EvaluationSettings {
-            EvaluationSettings(blockRows: rows, buffers: buffers,
-                               stageRows: min(microBatch * max(1, rows / microBatch), max(1, footprint.count)))
+            // A stage holding every row evaluated needs no more.
+            EvaluationSettings(blockRows: rows, buffers: buffers, stageRows: min(microBatch * shards, max(1, footprint.count)))
         }
         while footprint.bytes(settings()).map({ $0 > budget }) ?? true {
-            if rows > chunk {
+            let s = settings()
+            let blockBytes = s.buffers * s.blockRows * footprint.rowBytes, stageBytes = s.stageRows * footprint.stageRowBytes
+            if shards > 1 && (stageBytes >= blockBytes || rows == chunk) {
+                shards /= 2
+            } else if rows > chunk {
                 rows = max(chunk, rows / 2 / chunk * chunk)
             } else if buffers > 1 {
                 buffers -= 1
             } else {
-                let needed = footprint.bytes(settings()).map(describe) ?? "more than 2^63 bytes"
-                throw DatasetError(file: file, "evaluating \(what) from the file block by block needs its targets, a block of \(rows) rows and a stage of \(settings().stageRows) rows: \(needed), over --data-memory \(describe(budget))")
+                let needed = footprint.bytes(s).map(describe) ?? "more than 2^63 bytes"
+                throw DatasetError(file: file, "evaluating \(what) from the file block by block needs its targets, a block of \(rows) rows and a stage of \(s.stageRows) rows: \(needed), over --data-memory \(describe(budget))")
             }
         }
         return settings()
