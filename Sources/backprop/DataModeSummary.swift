@@ -1,4 +1,5 @@
-// What `train -v` says about how the training data is held, and the warning
+// What `train -v` and `evaluate -v` say about how each split is held (in
+// memory, or streamed from its file), and the warning
 // `train` gives when a streamed split's labels look sorted.
 
 import Backprop
@@ -17,6 +18,21 @@ func dataModeSummary(_ data: TrainingData, budget: Int) -> String {
         let bytes = (s.slots + split.readAhead) * s.blockRows * rowBytes
         let chunks = split.chunkRows.map { "chunks of \($0) rows" } ?? "contiguous"
         return "stream (\(split.isBytes ? "uint8" : "float32"), \(chunks); blocks of \(s.blockRows) rows, \(s.slots) mixed, \(split.readAhead) read ahead: \(DataMemory.describe(bytes)) of a \(DataMemory.describe(budget)) budget)"
+    }
+}
+
+/// "memory (uint8, 7.7 MiB)" or "stream (uint8, chunks of 334 rows; blocks of
+/// 1336 rows, 3 buffers, stages of 1280 rows: 5.1 MiB)" for a validation or test split.
+func evaluationModeSummary(_ split: HeldOutData) -> String {
+    switch split {
+    case .memory(let dataset):
+        let type = if case .uint8 = dataset.rows { "uint8" } else { "float32" }
+        return "memory (\(type), \(DataMemory.describe(dataset.rows.count * dataset.rows.elementBytes)))"
+    case .stream(let split):
+        let s = split.settings
+        let chunks = split.chunkRows.map { "chunks of \($0) rows" } ?? "contiguous"
+        let rows = split.source == split.split ? "" : "\(split.count) rows of \(split.source) picked by a bitmap; "
+        return "stream (\(split.isBytes ? "uint8" : "float32"), \(chunks); \(rows)blocks of \(s.blockRows) rows in file order, \(s.buffers) buffers, stages of \(s.stageRows) rows: \(DataMemory.describe(split.memoryBytes)))"
     }
 }
 

@@ -1,14 +1,14 @@
-// `--data-memory` and `--stream`: how much memory the training data may take,
-// and whether to stream the training split from its file even when it fits.
+// `--data-memory` and `--stream`: how much memory the data may take, and
+// whether to stream the splits from their file even when they fit.
 
 import ArgumentParser
 import Backprop
 
 struct DataOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Memory the training data may take (K, M, G suffixes; default: half of physical memory). A training split that needs more is streamed from its file.", valueName: "size"))
+    @Option(help: ArgumentHelp("Memory the training data may take (K, M, G suffixes; default: half of physical memory). A training split that needs more is streamed from its file; validation and test splits that do not fit beside it are evaluated from the file block by block.", valueName: "size"))
     var dataMemory: String?
 
-    @Flag(help: "Stream the training split from its file in blocks even when it fits in --data-memory.")
+    @Flag(help: "Stream the splits from their file in blocks even when they fit in --data-memory.")
     var stream = false
 
     /// The budget in bytes.

@@ -1,5 +1,7 @@
 // `backprop evaluate CHECKPOINT DATA.h5 [--split test]`: loss and accuracy of
-// a saved model on a split of a dataset.
+// a saved model on a split of a dataset, held in memory when it fits
+// --data-memory and evaluated from the file block by block otherwise (the
+// same figures, bit for bit).
 
 import ArgumentParser
 import Backprop
@@ -21,21 +23,24 @@ struct EvaluateCommand: ParsableCommand {
     @OptionGroup
     var parallelism: WorkerOptions
 
+    @OptionGroup(title: "Data")
+    var dataOptions: DataOptions
+
+    @Flag(name: .shortAndLong, help: "Also print how the split is held (memory or stream).")
+    var verbose = false
+
     @Flag(help: "Print one JSON object instead of text.")
     var json = false
 
     func run() throws {
         try reportingFailures {
             let model = try Checkpoint.read(from: checkpoint).model
-            let splits = try DatasetFile.load(data)
-            let dataset: Dataset? = switch split {
-            case .train: splits.train
-            case .validation: splits.validation
-            case .test: splits.test
-            }
-            guard let dataset else {
+            guard let dataset = try TrainingDataLoader.load(
+                split: split.rawValue, of: data, budget: dataOptions.budget, forceStream: dataOptions.stream)
+            else {
                 throw DatasetError(file: data, "has no \(split.rawValue)/x and \(split.rawValue)/y datasets")
             }
+            if verbose { Terminal.write("\(split.rawValue) mode: \(evaluationModeSummary(dataset))\n") }
             let result = try model.evaluate(on: dataset, workers: parallelism.count)
             if json {
                 struct Line: Encodable { let split: String, loss: Double, accuracy: Double, examples: Int }

@@ -1,5 +1,6 @@
 // `backprop import idx IMAGES LABELS -o OUT.h5`: converts other formats into
-// Backprop's dataset layout.
+// Backprop's dataset layout; with rechunk's layout options (LayoutOptions), laid
+// out for streaming by rechunk's code (Rechunk.importing).
 
 import ArgumentParser
 import Backprop
@@ -37,6 +38,9 @@ struct ImportCommand: ParsableCommand {
         @Option(name: .shortAndLong, help: ArgumentHelp("The HDF5 file to write.", valueName: "out.h5"))
         var output: String
 
+        @OptionGroup(title: "Layout")
+        var layout: LayoutOptions
+
         @Option(help: ArgumentHelp("Keep only the first n training examples.", valueName: "n"))
         var limit: Int?
 
@@ -53,9 +57,11 @@ struct ImportCommand: ParsableCommand {
 
         func run() throws {
             try reportingFailures {
-                let summary = try IDXImport.run(
-                    images: images, labels: labels, testImages: testImages, testLabels: testLabels,
-                    output: output, limit: limit, testLimit: testLimit)
+                let summary = try Rechunk.importing(to: output, options: layout.laidOut(memory: RechunkOptions().memory)) {
+                    try IDXImport.run(
+                        images: images, labels: labels, testImages: testImages, testLabels: testLabels,
+                        output: $0, limit: limit, testLimit: testLimit)
+                }
                 Terminal.write("\(output): \(summary)\n")
             }
         }
@@ -81,14 +87,14 @@ struct ImportCommand: ParsableCommand {
         @Option(help: ArgumentHelp("Hold out this fraction of rows as test/ (chosen by --seed).", valueName: "f"))
         var testFraction = 0.0
 
-        @Option(help: "The seed that picks the test rows.")
-        var seed: UInt64 = 0
-
         @Flag(help: "The label column is a numeric target, not a class.")
         var regression = false
 
         @Option(name: .shortAndLong, help: ArgumentHelp("The HDF5 file to write.", valueName: "out.h5"))
         var output: String
+
+        @OptionGroup(title: "Layout")
+        var layout: LayoutOptions
 
         @Option(help: ArgumentHelp("Memory the import may take (K, M, G suffixes). A table whose features need more is written to the file block by block.", valueName: "size"))
         var memory = "1G"
@@ -102,9 +108,11 @@ struct ImportCommand: ParsableCommand {
 
         func run() throws {
             try reportingFailures {
-                let summary = try CSVImport.run(csv: file, labelColumn: labelColumn, testFraction: testFraction,
-                                                seed: seed, regression: regression, output: output,
-                                                memory: DataMemory.parse(memory)!)
+                let memory = DataMemory.parse(memory)!
+                let summary = try Rechunk.importing(to: output, options: layout.laidOut(memory: memory)) {
+                    try CSVImport.run(csv: file, labelColumn: labelColumn, testFraction: testFraction,
+                                      seed: layout.seed, regression: regression, output: $0, memory: memory)
+                }
                 Terminal.write("\(output): \(summary)\n")
             }
         }
@@ -134,6 +142,9 @@ struct ImportCommand: ParsableCommand {
         @Option(name: .shortAndLong, help: ArgumentHelp("The HDF5 file to write.", valueName: "out.h5"))
         var output: String
 
+        @OptionGroup(title: "Layout")
+        var layout: LayoutOptions
+
         @Option(help: ArgumentHelp("Memory the import may take (K, M, G suffixes). Features that need more are written to the file block by block.", valueName: "size"))
         var memory = "1G"
 
@@ -146,8 +157,10 @@ struct ImportCommand: ParsableCommand {
 
         func run() throws {
             try reportingFailures {
-                let summary = try NPYImport.run(x: x, y: y, testX: testX, testY: testY, output: output,
-                                                  memory: DataMemory.parse(memory)!)
+                let memory = DataMemory.parse(memory)!
+                let summary = try Rechunk.importing(to: output, options: layout.laidOut(memory: memory)) {
+                    try NPYImport.run(x: x, y: y, testX: testX, testY: testY, output: $0, memory: memory)
+                }
                 Terminal.write("\(output): \(summary)\n")
             }
         }
@@ -180,9 +193,14 @@ struct ImportCommand: ParsableCommand {
         @Option(name: .shortAndLong, help: ArgumentHelp("The HDF5 file to write.", valueName: "out.h5"))
         var output: String
 
+        @OptionGroup(title: "Layout")
+        var layout: LayoutOptions
+
         func run() throws {
             try reportingFailures {
-                let summary = try NPYImport.run(npz: file, x: x, y: y, testX: testX, testY: testY, output: output)
+                let summary = try Rechunk.importing(to: output, options: layout.laidOut(memory: RechunkOptions().memory)) {
+                    try NPYImport.run(npz: file, x: x, y: y, testX: testX, testY: testY, output: $0)
+                }
                 Terminal.write("\(output): \(summary)\n")
             }
         }

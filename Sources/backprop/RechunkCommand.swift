@@ -5,8 +5,6 @@ import Backprop
 import Foundation
 import HDF5
 
-extension RechunkOptions.ElementType: ExpressibleByArgument {}
-
 struct RechunkCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rechunk",
@@ -25,27 +23,13 @@ struct RechunkCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("The file to write.", valueName: "out.h5"))
     var output: String
 
-    @Option(help: ArgumentHelp("x's type in OUT (default: uint8 stays uint8, floats become float32; uint8 needs features in [0, 1]).", valueName: "type"))
-    var dtype: RechunkOptions.ElementType?
-
-    @Option(parsing: .unconditional, help: ArgumentHelp("Rows per chunk (default: a power of two making 0.25-1 MiB chunks).", valueName: "R"))
-    var chunkRows: Int?
-
-    @Option(parsing: .unconditional, help: ArgumentHelp("Compress chunks with deflate at this level, 0-9 (default: none; worth it only when the disk is slower than training).", valueName: "L"))
-    var deflate: Int?
-
-    @Flag(help: "Shuffle the training rows (out of core, in --memory).")
-    var shuffleRows = false
-
-    @Option(help: "Seed of --shuffle-rows.")
-    var seed: UInt64 = 0
+    @OptionGroup(title: "Layout")
+    var layout: LayoutOptions
 
     @Option(help: ArgumentHelp("Memory for rows in flight (K, M, G suffixes).", valueName: "size"))
     var memory = "1G"
 
     func validate() throws {
-        if let chunkRows, chunkRows < 1 { throw ValidationError("--chunk-rows must be positive, got \(chunkRows)") }
-        if let deflate, !(0...9).contains(deflate) { throw ValidationError("--deflate must be 0-9, got \(deflate)") }
         if DataMemory.parse(memory) == nil { throw ValidationError("--memory must be a size such as 512M or 2G, got '\(memory)'") }
         if absolutePath(input) == absolutePath(output) { throw ValidationError("OUT must differ from IN") }
     }
@@ -54,13 +38,7 @@ struct RechunkCommand: ParsableCommand {
         // A failed write must not crash at exit (see HDF5File.skipCleanupAtExit).
         HDF5File.skipCleanupAtExit()
         try reportingFailures {
-            var options = RechunkOptions()
-            options.elementType = dtype
-            options.chunkRows = chunkRows
-            options.deflate = deflate
-            options.shuffleSeed = shuffleRows ? seed : nil
-            options.memory = DataMemory.parse(memory)!
-            try Rechunk.run(input: input, output: output, options: options)
+            try Rechunk.run(input: input, output: output, options: layout.options(memory: DataMemory.parse(memory)!))
         }
     }
 }

@@ -56,8 +56,9 @@ struct ResumeCommand: ParsableCommand {
             // A streamed run streams again with its own block settings, which fix its order.
             let splits = try TrainingDataLoader.load(
                 dataPath, budget: .max, stream: configuration.stream,
-                validationSplit: configuration.validationSplit, seed: configuration.seed)
-                .standardized(with: saved.inputScaling, file: dataPath)
+                validationSplit: configuration.validationSplit, seed: configuration.seed,
+                microBatch: configuration.microBatch ?? TrainingConfiguration.defaultMicroBatch(batchSize: configuration.batchSize))
+                .standardized(with: saved.inputScaling)
             let trainer: Trainer
             do {
                 trainer = try Trainer(

@@ -84,9 +84,10 @@ struct TrainCommand: ParsableCommand {
 
             let loaded = try TrainingDataLoader.load(
                 data, budget: dataOptions.budget, forceStream: dataOptions.stream,
-                validationSplit: configuration.validationSplit, seed: configuration.seed)
-            let scaling = try loaded.trainingScaling(file: data, standardize: standardize)
-            let splits = try loaded.standardized(with: scaling, file: data)
+                validationSplit: configuration.validationSplit, seed: configuration.seed,
+                microBatch: configuration.microBatch ?? TrainingConfiguration.defaultMicroBatch(batchSize: configuration.batchSize))
+            let scaling = try loaded.trainingScaling(standardize: standardize)
+            let splits = loaded.standardized(with: scaling)
             let trainer = try Trainer(
                 architecture: architecture, configuration: configuration,
                 data: splits.train, validation: splits.validation, test: splits.test,
@@ -130,6 +131,9 @@ struct TrainCommand: ParsableCommand {
         Terminal.write("training: \(optimizer), batch \(c.batchSize), \(c.epochs) epochs, seed \(c.seed), \(ranks)\(c.workers) workers\n")
         if verbose {
             Terminal.write("data mode: \(dataModeSummary(splits.train, budget: dataOptions.budget))\n")
+            for (name, split) in [("validation", splits.validation), ("test", splits.test)] {
+                if let split { Terminal.write("\(name) mode: \(evaluationModeSummary(split))\n") }
+            }
             Terminal.write("engine: micro-batch \(c.microBatch ?? 0), \(trainer.stepsPerEpoch) steps/epoch, BLAS kernels \(KernelSelection.summary)\n")
         }
     }

@@ -8,7 +8,7 @@ import Foundation
 
 struct TrainingSession {
     let trainer: Trainer
-    let test: Dataset?
+    let test: HeldOutData?
     let checkpointer: Checkpointer?
     let log: MetricsLog?
     let reporter: ProgressReporter

@@ -36,4 +36,23 @@ final class Evaluator {
             forward.run(dataset, rows: order, parameters: parameters, on: crew, communicator: communicator)
         }
     }
+
+    /// Loss sum and hits over every row of a streamed split, a stage at a time,
+    /// each stage's shards added on to the sums of the stages before: bitwise
+    /// what `evaluate` gives for the same rows in memory.
+    func evaluate(_ split: HeldOutStream, parameters: UnsafePointer<Float>) throws -> StepResult {
+        var total = StepResult(lossSum: 0, correct: 0, examples: split.count)
+        try split.forEachStage(microBatch: forward.microBatch) { stage, rows in
+            forward.run(stage, rows: rows, parameters: parameters, on: crew, communicator: communicator, adding: &total)
+        }
+        return total
+    }
+
+    /// Loss sum and hits over a validation or test split, held in memory or streamed.
+    func evaluate(_ split: HeldOutData, parameters: UnsafePointer<Float>) throws -> StepResult {
+        switch split {
+        case .memory(let dataset): evaluate(dataset, parameters: parameters)
+        case .stream(let stream): try evaluate(stream, parameters: parameters)
+        }
+    }
 }

@@ -157,6 +157,7 @@ final class ForwardPass: ParallelTask {
     private var rows = UnsafeBufferPointer<Int32>(start: nil, count: 0)
     private var parameters: UnsafePointer<Float>?
     private var results = UnsafeMutableBufferPointer<ShardResult>(start: nil, count: 0)
+    private var resultSlab = Slab(count: 0, repeating: ShardResult(lossSum: 0, correct: 0))
     private var shards = 0..<0
 
     init(workers: [Worker], microBatch: Int) {
@@ -173,15 +174,27 @@ final class ForwardPass: ParallelTask {
     func run(_ dataset: Dataset, rows: UnsafeBufferPointer<Int32>, parameters: UnsafePointer<Float>, on crew: WorkerCrew,
              communicator: any Communicator = SingleProcess()) -> StepResult {
         var total = StepResult(lossSum: 0, correct: 0, examples: rows.count)
+        run(dataset, rows: rows, parameters: parameters, on: crew, communicator: communicator, adding: &total)
+        return total
+    }
+
+    /// Adds the loss sum and hits of every shard of `rows`, in shard order, to
+    /// `total` (its `examples` is left alone). Rows evaluated a stage at a time,
+    /// each stage whole micro-shards, so make the very additions, in the very
+    /// order, that evaluating them all at once makes.
+    func run(_ dataset: Dataset, rows: UnsafeBufferPointer<Int32>, parameters: UnsafePointer<Float>, on crew: WorkerCrew,
+             communicator: any Communicator = SingleProcess(), adding total: inout StepResult) {
         let shardCount = (rows.count + microBatch - 1) / microBatch
-        guard shardCount > 0 else { return total }
-        let results = Slab(count: shardCount, repeating: ShardResult(lossSum: 0, correct: 0))
+        guard shardCount > 0 else { return }
+        // Kept from call to call, so that evaluating stage after stage allocates nothing.
+        if resultSlab.count < shardCount { resultSlab = Slab(count: shardCount, repeating: ShardResult(lossSum: 0, correct: 0)) }
+        let results = resultSlab
         let ranks = communicator.size, rank = communicator.rank
         shards = (rank * shardCount / ranks)..<((rank + 1) * shardCount / ranks)
         self.dataset = dataset
         self.rows = rows
         self.parameters = parameters
-        self.results = results.buffer
+        self.results = results.view(0..<shardCount)
         defer {
             self.dataset = nil
             self.results = UnsafeMutableBufferPointer(start: nil, count: 0)
@@ -198,11 +211,10 @@ final class ForwardPass: ParallelTask {
                 }
             }
         }
-        for result in results.buffer {
+        for result in results.view(0..<shardCount) {
             total.lossSum += result.lossSum
             total.correct += result.correct
         }
-        return total
     }
 
     func run(part w: Int) {

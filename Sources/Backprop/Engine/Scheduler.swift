@@ -124,4 +124,9 @@ public final class Scheduler: @unchecked Sendable {
     func evaluate(_ dataset: Dataset) -> StepResult {
         evaluator.evaluate(dataset, parameters: store.pointer)
     }
+
+    /// Loss and hits over a validation or test split, in memory or streamed.
+    func evaluate(_ split: HeldOutData) throws -> StepResult {
+        try evaluator.evaluate(split, parameters: store.pointer)
+    }
 }

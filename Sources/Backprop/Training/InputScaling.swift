@@ -39,16 +39,28 @@ public struct InputScaling: Sendable, Equatable {
     /// constant feature gets σ = 1 (it becomes 0, not NaN).
     public static func standardizing(_ dataset: Dataset, factor: Float) -> InputScaling {
         let d = dataset.featureCount, n = dataset.count
-        var sum = [Double](repeating: 0, count: d)
-        dataset.features.withUnsafeBufferPointer { x in
-            for r in 0..<n { for j in 0..<d { sum[j] += Double(x[r * d + j]) } }
+        let features = dataset.features
+        return features.withUnsafeBufferPointer { x in
+            standardizing(features: d, rows: n, factor: factor) { visit in
+                for r in 0..<n { visit(x.baseAddress! + r * d) }
+            }
         }
+    }
+
+    /// μ and σ of `rows` rows of `features` values, which `forEachRow` hands to
+    /// its argument one row at a time, in the same order on each of its two
+    /// calls: whether the rows are in memory or read from a file, the same rows
+    /// in the same order give bitwise the same μ and σ.
+    static func standardizing(
+        features d: Int, rows n: Int, factor: Float,
+        forEachRow: ((UnsafePointer<Float>) -> Void) throws -> Void
+    ) rethrows -> InputScaling {
+        var sum = [Double](repeating: 0, count: d)
+        try forEachRow { x in for j in 0..<d { sum[j] += Double(x[j]) } }
         let mean = sum.map { n == 0 ? 0 : $0 / Double(n) }
         // Two passes: Σ (x − μ)² does not cancel as Σ x² − nμ² does.
         var squares = [Double](repeating: 0, count: d)
-        dataset.features.withUnsafeBufferPointer { x in
-            for r in 0..<n { for j in 0..<d { let e = Double(x[r * d + j]) - mean[j]; squares[j] += e * e } }
-        }
+        try forEachRow { x in for j in 0..<d { let e = Double(x[j]) - mean[j]; squares[j] += e * e } }
         let deviation = squares.map { n == 0 ? 1 : ($0 / Double(n)).squareRoot() }
         return InputScaling(
             factor: factor, mean: mean.map(Float.init),

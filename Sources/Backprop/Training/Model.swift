@@ -62,6 +62,24 @@ public struct Model: Sendable, Equatable {
         return Evaluation(result, examples: dataset.count)
     }
 
+    /// Mean loss and accuracy over a split held in memory or streamed from its
+    /// file, standardised as in training: bitwise the same either way.
+    /// (A streamed split takes this model's standardisation for its rows.)
+    public func evaluate(
+        on split: HeldOutData, workers: Int = ProcessInfo.processInfo.activeProcessorCount, microBatch: Int = 256
+    ) throws -> Evaluation {
+        let stream: HeldOutStream
+        switch split {
+        case .memory(let dataset): return try evaluate(on: dataset, workers: workers, microBatch: microBatch)
+        case .stream(let split): stream = split
+        }
+        try stream.validate(for: architecture)
+        stream.standardization = inputScaling.isStandardized ? inputScaling : .identity
+        let evaluator = Evaluator(network: Network(architecture), workers: workers, microBatch: microBatch)
+        let result = try parameters.withUnsafeBufferPointer { try evaluator.evaluate(stream, parameters: $0.baseAddress!) }
+        return Evaluation(result, examples: stream.count)
+    }
+
     /// The outputs a[L] for `x` (rows × n[0], row-major), taken as the network's
     /// inputs as they are (no input scaling): rows × n[L]. `Predictor` scales raw inputs.
     public func predict(_ x: [Float]) -> [Float] {

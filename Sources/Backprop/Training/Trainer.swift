@@ -36,8 +36,8 @@ public final class Trainer {
     public let architecture: Architecture
     public let configuration: TrainingConfiguration
     public let data: TrainingData
-    public let validation: Dataset?
-    public let test: Dataset?
+    public let validation: HeldOutData?
+    public let test: HeldOutData?
     /// The scaling the data given was prepared with, recorded in the model and
     /// its checkpoints; the trainer itself applies none.
     public var inputScaling = InputScaling.identity
@@ -66,6 +66,17 @@ public final class Trainer {
         data: TrainingData, validation: Dataset? = nil, test: Dataset? = nil, model: Model? = nil,
         communicator: any Communicator = SingleProcess()
     ) throws {
+        try self.init(architecture: architecture, configuration: configuration, data: data,
+                      validation: validation.map(HeldOutData.memory), test: test.map(HeldOutData.memory),
+                      model: model, communicator: communicator)
+    }
+
+    /// Starts a run on `data`, evaluating validation and test splits held in memory or streamed.
+    public convenience init(
+        architecture: Architecture, configuration: TrainingConfiguration,
+        data: TrainingData, validation: HeldOutData?, test: HeldOutData?, model: Model? = nil,
+        communicator: any Communicator = SingleProcess()
+    ) throws {
         if let model, model.architecture != architecture {
             throw ConfigurationError("the model's architecture \(model.architecture) is not the one to train, \(architecture)")
         }
@@ -86,6 +97,17 @@ public final class Trainer {
                       validation: validation, test: test, state: state, communicator: communicator)
     }
 
+    /// Continues a run on `data` from `state`, with validation and test splits in memory.
+    public convenience init(
+        architecture: Architecture, configuration: TrainingConfiguration,
+        data: TrainingData, validation: Dataset? = nil, test: Dataset? = nil, state: TrainingState,
+        communicator: any Communicator = SingleProcess()
+    ) throws {
+        try self.init(architecture: architecture, configuration: configuration, data: data,
+                      validation: validation.map(HeldOutData.memory), test: test.map(HeldOutData.memory),
+                      state: state, communicator: communicator)
+    }
+
     /// Continues a run from `state` (e.g. read from a checkpoint). The
     /// configuration may differ from the original run only in `epochs`,
     /// `maxSteps` and `workers`, none of which changes what a step computes:
@@ -102,7 +124,7 @@ public final class Trainer {
     /// minibatches and gathers its own shards' rows from them.)
     public init(
         architecture: Architecture, configuration: TrainingConfiguration,
-        data: TrainingData, validation: Dataset? = nil, test: Dataset? = nil, state: TrainingState,
+        data: TrainingData, validation: HeldOutData?, test: HeldOutData?, state: TrainingState,
         communicator: any Communicator = SingleProcess()
     ) throws {
         var configuration = configuration
@@ -115,7 +137,7 @@ public final class Trainer {
             let byEpochs = configuration.epochs * Self.stepsPerEpoch(examples: data.count, batchSize: configuration.batchSize)
             configuration.scheduleSteps = configuration.maxSteps.map { min($0, byEpochs) } ?? byEpochs
         }
-        for dataset in [validation, test].compactMap({ $0 }) { try dataset.validate(for: architecture) }
+        for split in [validation, test].compactMap({ $0 }) { try split.validate(for: architecture) }
         switch data {
         case .memory(let train):
             try train.validate(for: architecture)
@@ -333,7 +355,7 @@ public final class Trainer {
                 progress.stepInEpoch += 1
                 let epochDone = progress.stepInEpoch == stepsPerEpoch
                 if epochDone {
-                    try onEvent(.epochEnded(finishEpoch(epoch, learningRate: rate)))
+                    try onEvent(.epochEnded(try finishEpoch(epoch, learningRate: rate)))
                     if progress.stoppedEarly, let best = bestEpoch {
                         try onEvent(.stoppedEarly(epoch: epoch, bestEpoch: best))
                     }
@@ -374,9 +396,9 @@ public final class Trainer {
 
     /// Closes the epoch: evaluates the held-out splits, records the metrics,
     /// decides early stopping, and moves the state to the next epoch's boundary.
-    private func finishEpoch(_ epoch: Int, learningRate: Double) -> EpochRecord {
-        let validation = self.validation.map { Evaluation(scheduler.evaluate($0), examples: $0.count) }
-        let test = self.test.map { Evaluation(scheduler.evaluate($0), examples: $0.count) }
+    private func finishEpoch(_ epoch: Int, learningRate: Double) throws -> EpochRecord {
+        let validation = try self.validation.map { Evaluation(try scheduler.evaluate($0), examples: $0.count) }
+        let test = try self.test.map { Evaluation(try scheduler.evaluate($0), examples: $0.count) }
         let p = progress
         var record = EpochRecord(
             epoch: epoch, step: p.globalStep,
@@ -424,5 +446,11 @@ public final class Trainer {
     public func evaluate(_ dataset: Dataset) throws -> Evaluation {
         try dataset.validate(for: architecture)
         return Evaluation(scheduler.evaluate(dataset), examples: dataset.count)
+    }
+
+    /// Loss and accuracy of the current model on a split held in memory or streamed.
+    public func evaluate(_ split: HeldOutData) throws -> Evaluation {
+        try split.validate(for: architecture)
+        return Evaluation(try scheduler.evaluate(split), examples: split.count)
     }
 }

@@ -54,6 +54,27 @@ public enum Rechunk {
                 let shuffle = split.name == "train" ? options.shuffleSeed : nil
                 try copy(split, from: source, to: file, options: options, shuffleSeed: shuffle, output: output)
             }
+            try copyDescription(from: source, to: file)
+        }
+    }
+
+    /// The file attributes Backprop's importers write, by type.
+    static let describingStrings = ["format", "source", "label_name"]
+    static let describingStringLists = ["feature_names", "class_names"]
+    static let describingIntLists = ["image_shape"]
+
+    /// Carries over what the input says about itself (class names, feature
+    /// names, where it came from): a row order or layout changes none of it.
+    /// An attribute of another type (a file from elsewhere) is left behind.
+    static func copyDescription(from source: HDF5File, to file: HDF5File) throws {
+        for name in describingStrings {
+            if source.hasAttribute(name), let value = try? source.stringAttribute(name) { try file.setAttribute(name, value) }
+        }
+        for name in describingStringLists {
+            if source.hasAttribute(name), let value = try? source.stringsAttribute(name) { try file.setAttribute(name, value) }
+        }
+        for name in describingIntLists {
+            if source.hasAttribute(name), let value = try? source.intsAttribute(name) { try file.setAttribute(name, value) }
         }
     }
 

@@ -13,7 +13,9 @@ final class Prefetcher: @unchecked Sendable {
         /// Epoch and index in its load order to continue from after the prologue.
         var epoch: Int
         var position: Int
-        /// The load order of an epoch.
+        /// The load order of an epoch. An empty one ends the plan: the I/O thread
+        /// stops once it has read the blocks before it (a finite plan, as an
+        /// evaluation pass reads; training's epochs always hold a block).
         var loadOrder: @Sendable (Int) -> [Int32]
     }
 
@@ -87,6 +89,7 @@ final class Prefetcher: @unchecked Sendable {
                     epoch += 1
                     position = 0
                     order = plan.loadOrder(epoch)
+                    if order.isEmpty { return }
                 }
                 block = order[position]
                 position += 1

@@ -20,6 +20,9 @@ public final class StreamedSplit: @unchecked Sendable {
     public let isBytes: Bool
     /// Every row's target, in file order.
     public let targets: Targets
+    /// μ and σ applied to each row drawn, as `InputScaling.standardize` applies
+    /// them to a split in memory (identity: none). Set before training starts.
+    public var standardization = InputScaling.identity
 
     let seed: UInt64
     let heldOut: RowBitmap?
@@ -29,7 +32,7 @@ public final class StreamedSplit: @unchecked Sendable {
     private var epoch = 0
     private var slotBuffers: [BlockBuffer?]
 
-    // One minibatch, in the file's dtype, gathered by the engine as rows 0..<m.
+    // One minibatch, in the file's dtype (Float when standardised), gathered by the engine as rows 0..<m.
     private var batchRows = 0
     private var stageBytes: [UInt8] = []
     private var stageFloats: [Float] = []
@@ -82,7 +85,7 @@ public final class StreamedSplit: @unchecked Sendable {
     func reserve(rows: Int) {
         batchRows = rows
         let width = outputWidthOfTargets
-        if isBytes { stageBytes = [UInt8](repeating: 0, count: rows * featureCount) }
+        if stagesBytes { stageBytes = [UInt8](repeating: 0, count: rows * featureCount) }
         else { stageFloats = [Float](repeating: 0, count: rows * featureCount) }
         stageRows = [Int32](repeating: 0, count: rows)
         switch targets {
@@ -90,6 +93,9 @@ public final class StreamedSplit: @unchecked Sendable {
         case .values: stageValues = [Float](repeating: 0, count: rows * width)
         }
     }
+
+    /// Whether minibatches are staged as bytes (uint8 rows, not standardised).
+    private var stagesBytes: Bool { isBytes && !standardization.isStandardized }
 
     private var outputWidthOfTargets: Int {
         if case .values(_, let width) = targets { return width }
@@ -149,22 +155,33 @@ public final class StreamedSplit: @unchecked Sendable {
     func next(rows m: Int) throws -> Dataset {
         precondition(m <= batchRows && sampler != nil)
         let rowBytes = featureCount * (isBytes ? 1 : 4), blockRows = settings.blockRows
+        let stageRowBytes = featureCount * (stagesBytes ? 1 : 4)
         func draw(into stage: UnsafeMutableRawPointer) throws {
             for i in 0..<m {
                 let (row, slot, refill) = sampler!.draw()
                 let buffer = slotBuffers[slot]!
                 let offset = (Int(row) - Int(buffer.block) * blockRows) * rowBytes
-                (stage + i * rowBytes).copyMemory(from: buffer.bytes + offset, byteCount: rowBytes)
+                if isBytes && !stagesBytes {
+                    // Bytes to Float as gathering converts them, for standardising.
+                    let from = (buffer.bytes + offset).assumingMemoryBound(to: UInt8.self)
+                    let to = (stage + i * stageRowBytes).assumingMemoryBound(to: Float.self)
+                    for j in 0..<featureCount { to[j] = FeatureRows.unitScale[Int(from[j])] }
+                } else {
+                    (stage + i * stageRowBytes).copyMemory(from: buffer.bytes + offset, byteCount: rowBytes)
+                }
                 stageRows[i] = row
                 guard let refill else { continue }
                 prefetcher!.recycle(buffer)
                 slotBuffers[slot] = refill ? try take(from: prefetcher!, expecting: sampler!.resident[slot]) : nil
             }
         }
-        if isBytes {
+        if stagesBytes {
             try stageBytes.withUnsafeMutableBytes { try draw(into: $0.baseAddress!) }
         } else {
             try stageFloats.withUnsafeMutableBytes { try draw(into: $0.baseAddress!) }
+            if standardization.isStandardized {
+                stageFloats.withUnsafeMutableBufferPointer { standardization.standardize(UnsafeMutableBufferPointer(rebasing: $0[0..<m * featureCount])) }
+            }
         }
         let staged: Targets
         switch targets {
@@ -178,7 +195,7 @@ public final class StreamedSplit: @unchecked Sendable {
             }
             staged = .values(stageValues, width: width)
         }
-        return Dataset(name: name, split: "train", rows: isBytes ? .uint8(stageBytes) : .float(stageFloats),
+        return Dataset(name: name, split: "train", rows: stagesBytes ? .uint8(stageBytes) : .float(stageFloats),
                        featureCount: featureCount, targets: staged)
     }
 }
