@@ -1,5 +1,6 @@
 // `backprop evaluate CHECKPOINT DATA.h5 [--split test]`: loss and accuracy of
-// a saved model on a split of a dataset.
+// a saved model on a split of a dataset; under mpirun the ranks share the
+// split's rows and rank 0 prints the same figures one process would.
 
 import ArgumentParser
 import Backprop
@@ -26,17 +27,26 @@ struct EvaluateCommand: ParsableCommand {
 
     func run() throws {
         try reportingFailures {
-            let model = try Checkpoint.read(from: checkpoint).model
-            let splits = try DatasetFile.load(data)
-            let dataset: Dataset? = switch split {
-            case .train: splits.train
-            case .validation: splits.validation
-            case .test: splits.test
+            let result: Evaluation
+            if Ranks.size > 1 {
+                // Under mpirun: rank 0 reads the checkpoint for all, and each rank
+                // reads and evaluates only its share of the split's rows.
+                let model = try Checkpoint.read(from: checkpoint, over: Ranks.communicator).model
+                result = try model.evaluate(split: split.rawValue, of: data, over: Ranks.communicator,
+                                            workers: parallelism.count)
+            } else {
+                let model = try Checkpoint.read(from: checkpoint).model
+                let splits = try DatasetFile.load(data)
+                let dataset: Dataset? = switch split {
+                case .train: splits.train
+                case .validation: splits.validation
+                case .test: splits.test
+                }
+                guard let dataset else {
+                    throw DatasetError(file: data, "has no \(split.rawValue)/x and \(split.rawValue)/y datasets")
+                }
+                result = try model.evaluate(on: dataset, workers: parallelism.count)
             }
-            guard let dataset else {
-                throw DatasetError(file: data, "has no \(split.rawValue)/x and \(split.rawValue)/y datasets")
-            }
-            let result = try model.evaluate(on: dataset, workers: parallelism.count)
             if json {
                 struct Line: Encodable { let split: String, loss: Double, accuracy: Double, examples: Int }
                 let encoder = JSONEncoder()

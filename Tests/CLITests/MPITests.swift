@@ -147,6 +147,31 @@ import TestSupport
         #expect(lines.count == 1 && lines[0].contains(data) && lines[0].contains("train/x[1234, 5] is nan"), "\(run)")
     }
 
+    /// `evaluate` under mpirun: each rank reads only its shards' rows, and rank
+    /// 0 alone prints one process's figures, to the bit (JSON prints the
+    /// shortest decimal that reads back as the same double). 2,000 rows are 8
+    /// shards of 256, at 3 ranks split 2, 3, 3; the 100 test rows are one
+    /// shard, so every rank but one has none.
+    @Test func evaluateSplitsTheRowsAndPrintsTheFiguresOfOneProcess() throws {
+        let directory = try TestDirectory()
+        let data = try Fixtures.writeDataset(directory.path("data.h5"), trainCount: 2000)
+        let checkpoint = directory.path("run.h5")
+        #expect(try BackpropCLI.run(["train", data, "--epochs", "1", "--checkpoint", checkpoint] + Self.runArguments).succeeded)
+        for split in ["train", "test"] {
+            let plain = try BackpropCLI.run(["evaluate", checkpoint, data, "--split", split, "--json"])
+            #expect(plain.succeeded, "\(plain)")
+            for ranks in [2, 3] {
+                let run = try Self.mpirun(ranks, ["evaluate", checkpoint, data, "--split", split, "--json", "--workers", "1"])
+                #expect(run.succeeded, "\(run)")
+                #expect(run.stdoutLines == plain.stdoutLines && run.stdoutLines.count == 1, "\(split), \(ranks) ranks: \(run)")
+            }
+        }
+        let missing = try Self.mpirun(3, ["evaluate", checkpoint, data, "--split", "validation"])
+        #expect(!missing.succeeded)
+        let lines = missing.stderrLines.filter { $0.hasPrefix("backprop: error:") }
+        #expect(lines.count == 1 && lines[0].contains("has no validation/x"), "\(missing)")
+    }
+
     @Test func aRunResumedAtAnotherRankCountContinuesBitwise() throws {
         let directory = try TestDirectory()
         let data = try Fixtures.writeDataset(directory.path("data.h5"), trainCount: 290)
