@@ -1,7 +1,8 @@
 // `backprop evaluate CHECKPOINT DATA.h5 [--split test]`: loss and accuracy of
 // a saved model on a split of a dataset, held in memory when it fits
 // --data-memory and evaluated from the file block by block otherwise (the
-// same figures, bit for bit).
+// same figures, bit for bit). Under mpirun the ranks share the split's rows
+// and rank 0 prints the same figures one process would.
 
 import ArgumentParser
 import Backprop
@@ -34,14 +35,23 @@ struct EvaluateCommand: ParsableCommand {
 
     func run() throws {
         try reportingFailures {
-            let model = try Checkpoint.read(from: checkpoint).model
-            guard let dataset = try TrainingDataLoader.load(
-                split: split.rawValue, of: data, budget: dataOptions.budget, forceStream: dataOptions.stream)
-            else {
-                throw DatasetError(file: data, "has no \(split.rawValue)/x and \(split.rawValue)/y datasets")
+            let result: Evaluation
+            if Ranks.size > 1 {
+                // Under mpirun: rank 0 reads the checkpoint for all, and each rank
+                // reads and evaluates only its share of the split's rows.
+                let model = try Checkpoint.read(from: checkpoint, over: Ranks.communicator).model
+                result = try model.evaluate(split: split.rawValue, of: data, over: Ranks.communicator,
+                                            workers: parallelism.count)
+            } else {
+                let model = try Checkpoint.read(from: checkpoint).model
+                guard let dataset = try TrainingDataLoader.load(
+                    split: split.rawValue, of: data, budget: dataOptions.budget, forceStream: dataOptions.stream)
+                else {
+                    throw DatasetError(file: data, "has no \(split.rawValue)/x and \(split.rawValue)/y datasets")
+                }
+                if verbose { Terminal.write("\(split.rawValue) mode: \(evaluationModeSummary(dataset))\n") }
+                result = try model.evaluate(on: dataset, workers: parallelism.count)
             }
-            if verbose { Terminal.write("\(split.rawValue) mode: \(evaluationModeSummary(dataset))\n") }
-            let result = try model.evaluate(on: dataset, workers: parallelism.count)
             if json {
                 struct Line: Encodable { let split: String, loss: Double, accuracy: Double, examples: Int }
                 let encoder = JSONEncoder()

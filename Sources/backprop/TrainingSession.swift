@@ -75,6 +75,12 @@ struct TrainingSession {
         if ranks.size > 1, verbose {
             Terminal.write("rank 0 of \(ranks.size): \(trainer.stepTimings.summary)\n")
         }
+        if verbose, case .stream(let split) = trainer.data {
+            // A collective: every rank has the same `verbose` and reaches this line.
+            let bytes = split.bytesReadByRank()
+            let ranks = bytes.count == 1 ? "" : " (" + bytes.enumerated().map { "rank \($0): \(DataMemory.describe($1))" }.joined(separator: ", ") + ")"
+            Terminal.write("data read from \(split.name): \(DataMemory.describe(bytes.reduce(0, +)))\(ranks); train/x holds \(DataMemory.describe(split.storedBytes))\n")
+        }
     }
 
     /// What is at the checkpoint path after a failed write.

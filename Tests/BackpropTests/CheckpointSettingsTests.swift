@@ -25,6 +25,7 @@ func withoutTimings(_ state: TrainingState) -> TrainingState {
         record.seconds = 0
         record.samplesPerSecond = 0
         record.dataWaitSeconds = record.dataWaitSeconds.map { _ in 0 }
+        record.dataReadBytes = nil  // not checkpointed; depends on how far the read-ahead got
         return record
     }
     return state

@@ -68,9 +68,17 @@ final class TemporaryDataFile {
     static let tinyBudget = 900 * 4 + 10 * 25 * (12 + 4)
 
     @Test func bytesBecomeTodaysFloatsBitForBit() {
-        for u in 0...255 {
-            let today = Float(UInt8(u)) * (1 / 255)  // DatasetFile's conversion at load, before streaming
-            #expect(FeatureRows.unitScale[u].bitPattern == today.bitPattern, "byte \(u)")
+        // Every byte value, converted by the vectorised loop (and its scalar tail: 259 values).
+        let bytes = (0..<259).map { UInt8($0 % 256) }
+        var floats = [Float](repeating: .nan, count: bytes.count)
+        bytes.withUnsafeBufferPointer { from in
+            floats.withUnsafeMutableBufferPointer { to in
+                FeatureRows.unitScale(from.baseAddress!, to: to.baseAddress!, count: from.count)
+            }
+        }
+        for (u, converted) in zip(bytes, floats) {
+            let today = Float(u) * (1 / 255)  // DatasetFile's conversion at load, before streaming
+            #expect(converted.bitPattern == today.bitPattern, "byte \(u)")
         }
     }
 

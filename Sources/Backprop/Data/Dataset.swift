@@ -123,14 +123,15 @@ public struct Dataset: Sendable {
         try Self.validate(targets, file: name, split: split, for: architecture)
     }
 
-    /// Checks that `targets` fit the output of `architecture`.
-    static func validate(_ targets: Targets, file name: String, split: String, for architecture: Architecture) throws {
+    /// Checks that `targets` fit the output of `architecture`; they are the
+    /// split's rows from `rowOffset` on (for messages).
+    static func validate(_ targets: Targets, file name: String, split: String, for architecture: Architecture, rowOffset: Int = 0) throws {
         let width = architecture.outputWidth
         switch targets {
         case .classes(let labels):
             let limit = width == 1 ? 2 : width
             if let (row, label) = labels.enumerated().first(where: { $0.element < 0 || Int($0.element) >= limit }) {
-                throw DatasetError(file: name, "\(split)/y[\(row)] = \(label) is outside the \(limit) classes of the output layer (0…\(limit - 1))")
+                throw DatasetError(file: name, "\(split)/y[\(rowOffset + row)] = \(label) is outside the \(limit) classes of the output layer (0…\(limit - 1))")
             }
         case .values(_, let targetWidth):
             guard targetWidth == width else {

@@ -198,18 +198,24 @@ public enum DatasetFile {
         try values.withUnsafeBufferPointer { try checkFinite($0, rowOffset: rowOffset, x: x, path: path) }
     }
 
-    static func readTargets(_ y: HDF5Dataset, path: String) throws -> Targets {
+    /// The targets of `y`, or of its rows `rows` only.
+    static func readTargets(_ y: HDF5Dataset, path: String, rows: Range<Int>? = nil) throws -> Targets {
+        let offset = rows?.lowerBound ?? 0
+        func read<T: HDF5Scalar>(_ type: T.Type) throws -> [T] {
+            try rows.map { try y.read(rows: $0, as: type) } ?? y.read(as: type)
+        }
         switch (y.elementClass, y.shape.count) {
         case (.integer, 1):
-            let labels = try y.read(as: Int64.self)
+            let labels = try read(Int64.self)
             if let row = labels.firstIndex(where: { $0 < 0 || $0 > Int64(Int32.max) }) {
-                throw DatasetError(file: path, "\(y.name)[\(row)] = \(labels[row]); expected class labels 0, 1, 2, …")
+                throw DatasetError(file: path, "\(y.name)[\(offset + row)] = \(labels[row]); expected class labels 0, 1, 2, …")
             }
             return .classes(labels.map { Int32($0) })
         case (.integer, _), (.float, _):
-            let values = try y.read(as: Float.self)
+            let values = try read(Float.self)
             if let bad = values.firstIndex(where: { !$0.isFinite }) {
-                throw DatasetError(file: path, "\(y.name) element \(bad) is \(values[bad]); expected finite targets")
+                let width = y.shape.count == 1 ? 1 : y.shape[1]
+                throw DatasetError(file: path, "\(y.name) element \(offset * width + bad) is \(values[bad]); expected finite targets")
             }
             return .values(values, width: y.shape.count == 1 ? 1 : y.shape[1])
         default:

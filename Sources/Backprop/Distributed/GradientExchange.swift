@@ -7,9 +7,9 @@
 //
 // Data: a rank reads only the rows of its own shards of each minibatch (the
 // scheduler passes the minibatch's rows and `slots(shardCount:)`; a worker
-// gathers a shard's rows when it runs it). Each rank holds the whole split in
-// memory today; a streamed source only has to serve "rows of minibatch k,
-// shards a..<b" for the same to work.
+// gathers a shard's rows when it runs it). A split in memory is held whole by
+// every rank; a streamed one is read once across the ranks, each block by one
+// rank and broadcast to the others (StreamedSplit+Ranks.swift).
 //
 // Buffers are sized once, for the largest minibatch; the plan of each shard
 // count is made the first time it is seen (a full and a partial minibatch in a

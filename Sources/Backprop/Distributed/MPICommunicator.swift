@@ -21,6 +21,13 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
     /// Initialises MPI (MPI_THREAD_SERIALIZED: collectives may be called from a
     /// Dispatch worker, never from two threads at once). Once per process.
     init() throws {
+        // Every failure is already one line naming the rank and the cause; Open
+        // MPI would follow our MPI_Abort with its ten-line MPI_ABORT notice
+        // (sent by this rank, printed by mpirun). Its quiet mode, read from the
+        // rank's own environment at MPI_Init, drops Open MPI's help messages
+        // from this process. A value the user gave (`mpirun --mca
+        // orte_execute_quiet 0` or `-x OMPI_MCA_orte_execute_quiet=0`) is kept.
+        setenv("OMPI_MCA_orte_execute_quiet", "1", 0)
         var provided: Int32 = 0
         let status = MPI_Init_thread(nil, nil, CMPI_THREAD_SERIALIZED(), &provided)
         guard status == CMPI_SUCCESS() else { throw LaunchError("MPI_Init_thread failed (\(status))") }

@@ -27,6 +27,11 @@ public struct EpochRecord: Sendable, Equatable, Codable {
     public var learningRate: Double
     /// Seconds the epoch's steps waited for streamed data (nil: held in memory).
     public var dataWaitSeconds: Double? = nil
+    /// Bytes of training rows read from the file during the epoch, by all ranks
+    /// together (nil: held in memory). Read-ahead crosses epoch boundaries, so
+    /// an epoch's figure depends on timing; their sum does not exceed the
+    /// split's size per epoch plus each rank's buffer. Logged, not checkpointed.
+    public var dataReadBytes: Int? = nil
 
     public init(
         epoch: Int, step: Int, trainLoss: Double, trainAccuracy: Double, testLoss: Double?, testAccuracy: Double?,
@@ -51,6 +56,7 @@ public struct EpochRecord: Sendable, Equatable, Codable {
         case samplesPerSecond = "samples_per_second", seconds
         case learningRate = "learning_rate"
         case dataWaitSeconds = "data_wait_seconds"
+        case dataReadBytes = "data_read_bytes"
     }
 
     // Written by hand so that a missing test split is an explicit null, which
@@ -70,6 +76,7 @@ public struct EpochRecord: Sendable, Equatable, Codable {
         try c.encode(seconds, forKey: .seconds)
         try c.encode(learningRate, forKey: .learningRate)
         try c.encodeIfPresent(dataWaitSeconds, forKey: .dataWaitSeconds)
+        try c.encodeIfPresent(dataReadBytes, forKey: .dataReadBytes)
     }
 
     /// One line of JSON, keys in a fixed order.

@@ -120,8 +120,9 @@ public final class Trainer {
     /// same order: each step, a rank computes its share of the micro-shards and
     /// the ranks exchange gradients (Distributed/), so every rank holds the
     /// parameters one process would. Evaluation is split across the ranks too.
-    /// (A streamed split is read whole by every rank: each draws the same
-    /// minibatches and gathers its own shards' rows from them.)
+    /// (A streamed split's blocks are each read by one rank and sent to the
+    /// others: every rank draws the same minibatches and gathers its own
+    /// shards' rows from them.)
     public init(
         architecture: Architecture, configuration: TrainingConfiguration,
         data: TrainingData, validation: HeldOutData?, test: HeldOutData?, state: TrainingState,
@@ -189,6 +190,7 @@ public final class Trainer {
             architecture: architecture, store: store, workers: configuration.workers,
             microBatch: min(configuration.microBatch!, batch), maxBatch: batch, communicator: communicator)
         if case .stream(let split) = data {
+            split.share(over: communicator)
             split.reserve(rows: batch)
             stagedRows = (0..<Int32(batch)).map { $0 }
         }
@@ -196,6 +198,8 @@ public final class Trainer {
 
     /// Streaming: rows 0..<m of the staged minibatch, the engine's row list.
     private var stagedRows: [Int32] = []
+    /// Streaming: bytes all ranks had read from the file when the last epoch ended.
+    private var bytesReadBefore = 0
 
     /// The model as it stands.
     public var model: Model { Model(architecture: architecture, parameters: store.values, inputScaling: inputScaling) }
@@ -409,7 +413,12 @@ public final class Trainer {
             seconds: p.epochSeconds, learningRate: learningRate)
         record.validationLoss = validation?.loss
         record.validationAccuracy = validation?.accuracy
-        if case .stream = data { record.dataWaitSeconds = p.epochDataWaitSeconds }
+        if case .stream(let split) = data {
+            record.dataWaitSeconds = p.epochDataWaitSeconds
+            let bytes = split.bytesReadByRank().reduce(0, +)
+            record.dataReadBytes = bytes - bytesReadBefore
+            bytesReadBefore = bytes
+        }
         progress.history.append(record)
         progress.epochsDone += 1
         progress.stepInEpoch = 0

@@ -76,6 +76,7 @@ final class ProgressReporter {
         parts += ["lr: \(String(format: "%.3g", r.learningRate))", "\(Int(r.samplesPerSecond).grouped) samples/s"]
         if !interactive { parts.append(String(format: "%.1fs", r.seconds)) }
         if verbose, let wait = r.dataWaitSeconds { parts.append(String(format: "data wait: %.2fs", wait)) }
+        if verbose, let bytes = r.dataReadBytes { parts.append("data read: \(DataMemory.describe(bytes))") }
         return parts.joined(separator: " - ")
     }
 

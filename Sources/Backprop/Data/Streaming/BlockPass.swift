@@ -57,10 +57,11 @@ struct BlockPass {
         guard !blocks.isEmpty else { return }
         // A finite plan: these blocks, then nothing (an empty load order ends it).
         let plan = Prefetcher.Plan(prologue: blocks, epoch: 0, position: 0) { _ in [] }
-        let prefetcher = Prefetcher(reader: reader, blockRows: blockRows, buffers: min(buffers, blocks.count), plan: plan)
+        let count = min(buffers, blocks.count)
+        let prefetcher = Prefetcher(reader: reader, blockRows: blockRows, buffers: count, readAhead: count, plan: plan)
         defer { prefetcher.stop() }
         for block in blocks {
-            let buffer = try prefetcher.take()
+            let buffer = try prefetcher.take().buffer  // one rank: every block is read here
             precondition(buffer.block == block, "the prefetcher read block \(buffer.block), the pass needs \(block)")
             try body(UnsafeRawPointer(buffer.bytes), range(ofBlock: Int(block)))
             prefetcher.recycle(buffer)

@@ -1,8 +1,10 @@
 // Reads one block of a training split's x: C whole rows, aligned to the file's
 // chunks, with one hyperslab and one H5Dread, in the file's dtype (float64 is
-// converted to Float by HDF5). Only the prefetcher's I/O thread calls `read`.
+// converted to Float by HDF5). Only the prefetcher's I/O thread calls `read`;
+// it counts the bytes it reads, which any thread may look at.
 
 import HDF5
+import Synchronization
 
 /// Memory for one block of rows, reused from block to block.
 final class BlockBuffer: @unchecked Sendable {
@@ -31,6 +33,10 @@ final class BlockReader: @unchecked Sendable {
     let isBytes: Bool
     /// Rows of the file's chunks; nil for a contiguous dataset.
     let chunkRows: Int?
+    /// Bytes of x read from the file so far (the bound a distributed run keeps).
+    private let readCount = Atomic<Int>(0)
+
+    var bytesRead: Int { readCount.load(ordering: .relaxed) }
 
     var rowBytes: Int { featureCount * (isBytes ? 1 : 4) }
 
@@ -63,6 +69,7 @@ final class BlockReader: @unchecked Sendable {
             try x.read(rows: rows, into: target)
             try DatasetFile.checkFinite(UnsafeBufferPointer(target), rowOffset: rows.lowerBound, x: x, path: path)
         }
+        readCount.add(rows.count * rowBytes, ordering: .relaxed)
     }
 
     func close() { file.close() }

@@ -169,19 +169,17 @@ public final class HeldOutStream: @unchecked Sendable {
         let d = featureCount
         let asFloat = !isBytes || standardization.isStandardized
         let sourceRowBytes = d * (isBytes ? 1 : 4), stageRowBytes = d * (asFloat ? 4 : 1)
-        FeatureRows.unitScale.withUnsafeBufferPointer { scale in
-            while row < rows.upperBound && filled < capacity {
-                defer { row += 1 }
-                guard selection.contains(row) else { continue }
-                let from = block + (row - rows.lowerBound) * sourceRowBytes, to = stage + filled * stageRowBytes
-                if isBytes && asFloat {
-                    let bytes = from.assumingMemoryBound(to: UInt8.self), floats = to.assumingMemoryBound(to: Float.self)
-                    for j in 0..<d { floats[j] = scale[Int(bytes[j])] }
-                } else {
-                    to.copyMemory(from: from, byteCount: sourceRowBytes)
-                }
-                filled += 1
+        while row < rows.upperBound && filled < capacity {
+            defer { row += 1 }
+            guard selection.contains(row) else { continue }
+            let from = block + (row - rows.lowerBound) * sourceRowBytes, to = stage + filled * stageRowBytes
+            if isBytes && asFloat {
+                let bytes = from.assumingMemoryBound(to: UInt8.self), floats = to.assumingMemoryBound(to: Float.self)
+                FeatureRows.unitScale(bytes, to: floats, count: d)
+            } else {
+                to.copyMemory(from: from, byteCount: sourceRowBytes)
             }
+            filled += 1
         }
     }
 }

@@ -26,8 +26,11 @@ public final class StreamedSplit: @unchecked Sendable {
 
     let seed: UInt64
     let heldOut: RowBitmap?
-    private let reader: BlockReader
-    private var prefetcher: Prefetcher?
+    let reader: BlockReader
+    /// The ranks that share the blocks, each read by one of them (see
+    /// StreamedSplit+Ranks.swift); one process unless `share(over:)` says otherwise.
+    var communicator: any Communicator = SingleProcess()
+    private(set) var prefetcher: Prefetcher?
     private var sampler: BlockSampler?
     private var epoch = 0
     private var slotBuffers: [BlockBuffer?]
@@ -134,8 +137,8 @@ public final class StreamedSplit: @unchecked Sendable {
         let plan = Prefetcher.Plan(prologue: resident, epoch: epoch, position: sampler.loaded) { e in
             BlockSampler.loadOrder(seed: seed, epoch: e, rowCount: rowCount, settings: settings, heldOut: heldOut)
         }
-        let prefetcher = Prefetcher(reader: reader, blockRows: settings.blockRows,
-                                    buffers: settings.slots + readAhead, plan: plan)
+        let prefetcher = Prefetcher(reader: reader, blockRows: settings.blockRows, buffers: settings.slots + readAhead,
+                                    readAhead: readAhead, plan: plan, rank: communicator.rank, ranks: communicator.size)
         self.prefetcher = prefetcher
         self.sampler = sampler
         self.epoch = epoch
@@ -145,7 +148,8 @@ public final class StreamedSplit: @unchecked Sendable {
     }
 
     private func take(from prefetcher: Prefetcher, expecting block: Int32) throws -> BlockBuffer {
-        let buffer = try prefetcher.take()
+        let (buffer, readBy) = try prefetcher.take()
+        if communicator.size > 1 { share(buffer, block: block, readBy: readBy, prefetcher: prefetcher) }
         precondition(buffer.block == block, "the prefetcher read block \(buffer.block), the sampler needs \(block)")
         return buffer
     }
@@ -165,7 +169,7 @@ public final class StreamedSplit: @unchecked Sendable {
                     // Bytes to Float as gathering converts them, for standardising.
                     let from = (buffer.bytes + offset).assumingMemoryBound(to: UInt8.self)
                     let to = (stage + i * stageRowBytes).assumingMemoryBound(to: Float.self)
-                    for j in 0..<featureCount { to[j] = FeatureRows.unitScale[Int(from[j])] }
+                    FeatureRows.unitScale(from, to: to, count: featureCount)
                 } else {
                     (stage + i * stageRowBytes).copyMemory(from: buffer.bytes + offset, byteCount: rowBytes)
                 }

@@ -21,7 +21,7 @@ extension InputScaling {
                     if isBytes {
                         // Bytes become Float exactly as gathering makes them.
                         let bytes = (block + offset * d).assumingMemoryBound(to: UInt8.self)
-                        for j in 0..<d { row[j] = FeatureRows.unitScale[Int(bytes[j])] }
+                        FeatureRows.unitScale(bytes, to: row, count: d)
                         visit(row)
                     } else {
                         visit((block + offset * d * 4).assumingMemoryBound(to: Float.self))
