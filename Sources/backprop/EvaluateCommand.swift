@@ -1,5 +1,7 @@
 // `backprop evaluate CHECKPOINT DATA.h5 [--split test]`: loss and accuracy of
-// a saved model on a split of a dataset.
+// a saved model on a split of a dataset. With --json also how long the
+// forward passes took (reading the file excluded), which
+// Benchmarks/compare.py sets beside PyTorch's inference.
 
 import ArgumentParser
 import Backprop
@@ -36,13 +38,23 @@ struct EvaluateCommand: ParsableCommand {
             guard let dataset else {
                 throw DatasetError(file: data, "has no \(split.rawValue)/x and \(split.rawValue)/y datasets")
             }
+            let start = DispatchTime.now().uptimeNanoseconds
             let result = try model.evaluate(on: dataset, workers: parallelism.count)
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
             if json {
-                struct Line: Encodable { let split: String, loss: Double, accuracy: Double, examples: Int }
+                struct Line: Encodable {
+                    let split: String, loss: Double, accuracy: Double, examples: Int
+                    let seconds: Double, samplesPerSecond: Double
+                    enum CodingKeys: String, CodingKey {
+                        case split, loss, accuracy, examples, seconds, samplesPerSecond = "samples_per_second"
+                    }
+                }
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.sortedKeys]
                 encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
-                let data = try encoder.encode(Line(split: split.rawValue, loss: result.loss, accuracy: result.accuracy, examples: result.examples))
+                let data = try encoder.encode(Line(
+                    split: split.rawValue, loss: result.loss, accuracy: result.accuracy, examples: result.examples,
+                    seconds: seconds, samplesPerSecond: Double(result.examples) / max(seconds, 1e-9)))
                 Terminal.write(String(decoding: data, as: UTF8.self) + "\n")
             } else {
                 Terminal.write(String(format: "%@: loss %.4f - accuracy %.4f - %@ examples\n",
