@@ -155,6 +155,8 @@ def main():
         parser.error("--runs must be at least 1 and --epochs at least 2")
     workers = [int(w) for w in args.workers.split(",")]
     modes = args.modes.split(",")
+    if not set(modes) <= {"train", "inference"}:
+        parser.error(f"--modes {args.modes}: expected train, inference or train,inference")
 
     if not os.access(args.binary, os.X_OK):
         sys.exit(f"compare: no backprop binary at {args.binary}; build it with `swift build -c release`")
@@ -198,7 +200,7 @@ def main():
     else:
         print(f"Backprop (commit {commit()}) alone: {alone}.")
     print(f"CPU: {cpu_model()}, {len(os.sched_getaffinity(0))} cores. OpenBLAS kernels: {ours.kernels}.")
-    print(f"Data: {os.path.relpath(args.data, ROOT)} (uint8, scaled to [0, 1] batch by batch inside the timing). "
+    print(f"Data: {os.path.relpath(args.data, ROOT)} (8-bit features are scaled to [0, 1] batch by batch, inside the timing). "
           f"Medians of {args.runs} {'alternating ' if peer else ''}runs each; "
           f"training figures are epoch{'s 2…' if args.epochs > 2 else ' '}{args.epochs}.")
     print("Threads: Backprop `--workers W` (BLAS single-threaded in each worker)"
