@@ -2,7 +2,9 @@
 // a saved model on a split of a dataset, held in memory when it fits
 // --data-memory and evaluated from the file block by block otherwise (the
 // same figures, bit for bit). Under mpirun the ranks share the split's rows
-// and rank 0 prints the same figures one process would.
+// and rank 0 prints the same figures one process would. With --json also how
+// long the evaluation took (for a split in memory, the forward passes alone),
+// which Benchmarks/compare.py sets beside PyTorch's inference.
 
 import ArgumentParser
 import Backprop
@@ -36,10 +38,12 @@ struct EvaluateCommand: ParsableCommand {
     func run() throws {
         try reportingFailures {
             let result: Evaluation
+            let start: UInt64
             if Ranks.size > 1 {
                 // Under mpirun: rank 0 reads the checkpoint for all, and each rank
                 // reads and evaluates only its share of the split's rows.
                 let model = try Checkpoint.read(from: checkpoint, over: Ranks.communicator).model
+                start = DispatchTime.now().uptimeNanoseconds
                 result = try model.evaluate(split: split.rawValue, of: data, over: Ranks.communicator,
                                             workers: parallelism.count)
             } else {
@@ -50,14 +54,24 @@ struct EvaluateCommand: ParsableCommand {
                     throw DatasetError(file: data, "has no \(split.rawValue)/x and \(split.rawValue)/y datasets")
                 }
                 if verbose { Terminal.write("\(split.rawValue) mode: \(evaluationModeSummary(dataset))\n") }
+                start = DispatchTime.now().uptimeNanoseconds
                 result = try model.evaluate(on: dataset, workers: parallelism.count)
             }
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
             if json {
-                struct Line: Encodable { let split: String, loss: Double, accuracy: Double, examples: Int }
+                struct Line: Encodable {
+                    let split: String, loss: Double, accuracy: Double, examples: Int
+                    let seconds: Double, samplesPerSecond: Double
+                    enum CodingKeys: String, CodingKey {
+                        case split, loss, accuracy, examples, seconds, samplesPerSecond = "samples_per_second"
+                    }
+                }
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.sortedKeys]
                 encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
-                let data = try encoder.encode(Line(split: split.rawValue, loss: result.loss, accuracy: result.accuracy, examples: result.examples))
+                let data = try encoder.encode(Line(
+                    split: split.rawValue, loss: result.loss, accuracy: result.accuracy, examples: result.examples,
+                    seconds: seconds, samplesPerSecond: Double(result.examples) / max(seconds, 1e-9)))
                 Terminal.write(String(decoding: data, as: UTF8.self) + "\n")
             } else {
                 Terminal.write(String(format: "%@: loss %.4f - accuracy %.4f - %@ examples\n",

@@ -21,6 +21,13 @@ struct RunResult: CustomStringConvertible {
     var stdoutLines: [String] { Self.lines(stdout) }
     var stderrLines: [String] { Self.lines(stderr) }
 
+    /// The lines of standard output with the timing fields of `evaluate --json`
+    /// (`seconds`, `samples_per_second`) taken out: what two runs that computed
+    /// the same figures print alike, however long each took.
+    var stdoutFigures: [String] {
+        stdoutLines.map { $0.replacing(/"(samples_per_second|seconds)":[^,}]*,?/, with: "") }
+    }
+
     private static func lines(_ text: String) -> [String] {
         text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init).filter { !$0.isEmpty }
     }

@@ -24,7 +24,7 @@ import TestSupport
             for workers in ["1", "2", "3"] {
                 let streamed = try BackpropCLI.run(["evaluate", checkpoint, data, "--split", split, "--json",
                                                     "--data-memory", "16K", "--workers", workers])
-                #expect(streamed.succeeded && streamed.stdout == inMemory.stdout, "\(split), \(workers) workers: \(streamed) vs \(inMemory)")
+                #expect(streamed.succeeded && streamed.stdoutFigures == inMemory.stdoutFigures, "\(split), \(workers) workers: \(streamed) vs \(inMemory)")
             }
         }
         let verbose = try BackpropCLI.run(["evaluate", checkpoint, data, "--data-memory", "16K", "-v"])

@@ -90,6 +90,8 @@ import TestSupport
         #expect(number(object["examples"]) == 100)
         #expect(number(object["loss"]).map(fourDigits) == fourDigits(lastLoss), "\(object)")
         #expect(number(object["accuracy"]).map(fourDigits) == fourDigits(lastAccuracy), "\(object)")
+        #expect((number(object["seconds"]) ?? 0) > 0, "\(object)")
+        #expect((number(object["samples_per_second"]) ?? 0) > 0, "\(object)")
     }
 
     /// Micro-shards of 8 rows make each 32-row step four pieces of work that two
