@@ -23,4 +23,9 @@ static inline void CLinux_spin_pause(void) {
 #endif
 }
 
+// Asks the core to start loading the cache line at address, for reading soon.
+static inline void CLinux_prefetch(const void *address) {
+    __builtin_prefetch(address, 0, 3);
+}
+
 #endif

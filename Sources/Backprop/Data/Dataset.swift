@@ -1,6 +1,8 @@
 // A dataset in memory: N examples of D features (row-major, Float or the file's
 // uint8) and their targets, either class labels or rows of K target values.
 
+import CLinux
+
 /// What the network should output for each example.
 public enum Targets: Sendable, Equatable {
     /// One class index per example, turned into a one-hot row (or, for a single
@@ -140,6 +142,25 @@ public struct Dataset: Sendable {
         }
     }
 
+    /// Rows gathered ahead of the one being copied: far enough for its cache
+    /// lines to arrive from memory in time, near enough to stay in L1.
+    static let prefetchDistance = 4
+
+    /// Starts loading row `rows[i + prefetchDistance]`, if there is one. The rows
+    /// of a minibatch are scattered over the split, so each is a fresh miss, and
+    /// the hardware prefetcher only catches on within a row: perf put 85% of the
+    /// gather of a 47 MB uint8 split on the first load of each row.
+    @inline(__always)
+    static func prefetch(_ rows: UnsafeBufferPointer<Int32>, after i: Int, base: UnsafeRawPointer, rowBytes: Int) {
+        guard i + prefetchDistance < rows.count else { return }
+        let row = base + Int(rows[i + prefetchDistance]) * rowBytes
+        var line = 0
+        while line < rowBytes {
+            CLinux_prefetch(row + line)
+            line += 64
+        }
+    }
+
     /// Copies the examples `rows` into `x` (rows × D) and their targets into
     /// `y` (rows × outputWidth). Allocation free: this runs in the workers' loop.
     func gather(
@@ -151,6 +172,7 @@ public struct Dataset: Sendable {
             features.withUnsafeBufferPointer { source in
                 let base = source.baseAddress!
                 for (i, r) in rows.enumerated() {
+                    Self.prefetch(rows, after: i, base: UnsafeRawPointer(base), rowBytes: d * 4)
                     (x + i * d).update(from: base + Int(r) * d, count: d)
                 }
             }
@@ -158,6 +180,7 @@ public struct Dataset: Sendable {
             bytes.withUnsafeBufferPointer { source in
                 let base = source.baseAddress!
                 for (i, r) in rows.enumerated() {
+                    Self.prefetch(rows, after: i, base: UnsafeRawPointer(base), rowBytes: d)
                     FeatureRows.unitScale(base + Int(r) * d, to: x + i * d, count: d)
                 }
             }
