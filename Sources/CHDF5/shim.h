@@ -42,4 +42,7 @@ static inline unsigned CHDF5_F_ACC_RDONLY(void) { return H5F_ACC_RDONLY; }
 static inline unsigned CHDF5_F_ACC_RDWR(void) { return H5F_ACC_RDWR; }
 static inline unsigned CHDF5_F_ACC_TRUNC(void) { return H5F_ACC_TRUNC; }
 
+// The address of a chunk that was never written (H5Dget_chunk_info_by_coord).
+static inline haddr_t CHDF5_HADDR_UNDEF(void) { return HADDR_UNDEF; }
+
 #endif

@@ -20,8 +20,8 @@ public final class HDF5Dataset: @unchecked Sendable {
     public var count: Int { HDF5Dataspace.count(of: shape) }
 
     /// Keeps the file alive (and so this dataset open) while the dataset is in use.
-    private let owner: HDF5File
-    private let id: hid_t
+    let owner: HDF5File
+    let id: hid_t
 
     /// Takes ownership of the open dataset handle `id`.
     init(file: HDF5File, name: String, id: hid_t, site: HDF5Site) throws {
@@ -49,7 +49,7 @@ public final class HDF5Dataset: @unchecked Sendable {
         }
     }
 
-    private var site: HDF5Site { HDF5Site(file: file, object: name) }
+    var site: HDF5Site { HDF5Site(file: file, object: name) }
 
     /// All elements, row-major, converted by HDF5 from the stored type to `T`
     /// (e.g. float64 or uint8 data read as `Float`).

@@ -16,7 +16,7 @@ func dataModeSummary(_ data: TrainingData, budget: Int) -> String {
         let s = split.settings
         let rowBytes = split.featureCount * (split.isBytes ? 1 : 4)
         let bytes = (s.slots + split.readAhead) * s.blockRows * rowBytes
-        let chunks = split.chunkRows.map { "chunks of \($0) rows" } ?? "contiguous"
+        let chunks = chunkSummary(split.chunkRows, inflaters: split.inflaters)
         return "stream (\(split.isBytes ? "uint8" : "float32"), \(chunks); blocks of \(s.blockRows) rows, \(s.slots) mixed, \(split.readAhead) read ahead: \(DataMemory.describe(bytes)) of a \(DataMemory.describe(budget)) budget)"
     }
 }
@@ -30,10 +30,16 @@ func evaluationModeSummary(_ split: HeldOutData) -> String {
         return "memory (\(type), \(DataMemory.describe(dataset.rows.count * dataset.rows.elementBytes)))"
     case .stream(let split):
         let s = split.settings
-        let chunks = split.chunkRows.map { "chunks of \($0) rows" } ?? "contiguous"
+        let chunks = chunkSummary(split.chunkRows, inflaters: split.inflaters)
         let rows = split.source == split.split ? "" : "\(split.count) rows of \(split.source) picked by a bitmap; "
         return "stream (\(split.isBytes ? "uint8" : "float32"), \(chunks); \(rows)blocks of \(s.blockRows) rows in file order, \(s.buffers) buffers, stages of \(s.stageRows) rows: \(DataMemory.describe(split.memoryBytes)))"
     }
+}
+
+/// "chunks of 1024 rows", "chunks of 1024 rows deflated, inflated by 2 threads" or "contiguous".
+private func chunkSummary(_ chunkRows: Int?, inflaters: Int?) -> String {
+    let chunks = chunkRows.map { "chunks of \($0) rows" } ?? "contiguous"
+    return chunks + (inflaters.map { " deflated, inflated by \($0) thread\($0 == 1 ? "" : "s")" } ?? "")
 }
 
 /// Warns when a streamed split's labels look sorted or grouped by class.

@@ -11,11 +11,12 @@ import Testing
 
 /// Writes `rows` × `features` uint8 rows (chunks of `chunkRows` rows; nil:
 /// contiguous) whose class can be learnt from them, labels in file order
-/// (`sorted`: class by class), and a small test split.
+/// (`sorted`: class by class), and a small test split; x deflated at level
+/// `deflate` when it is given.
 @discardableResult
 func writeByteDataset(
     _ path: String, rows: Int, features: Int = 12, classes: Int = 3, chunkRows: Int? = 25, sorted: Bool = false,
-    float: Bool = false, seed: UInt64 = 5
+    float: Bool = false, seed: UInt64 = 5, deflate: Int? = nil
 ) throws -> String {
     var generator = RandomGenerator(seed: seed, stream: 77)
     var labels = (0..<rows).map { _ in Int32(generator.nextIndex(below: classes)) }
@@ -30,11 +31,11 @@ func writeByteDataset(
     let file = try HDF5File(path: path, mode: .truncate)
     defer { file.close() }
     if float {
-        let writer = try file.createRowDataset("train/x", of: Float.self, rows: rows, columns: features, chunkRows: chunkRows)
+        let writer = try file.createRowDataset("train/x", of: Float.self, rows: rows, columns: features, chunkRows: chunkRows, deflate: deflate)
         try x.map { Float($0) / 255 }.withUnsafeBufferPointer { try writer.write($0, rows: 0..<rows) }
         writer.close()
     } else {
-        let writer = try file.createRowDataset("train/x", of: UInt8.self, rows: rows, columns: features, chunkRows: chunkRows)
+        let writer = try file.createRowDataset("train/x", of: UInt8.self, rows: rows, columns: features, chunkRows: chunkRows, deflate: deflate)
         try x.withUnsafeBufferPointer { try writer.write($0, rows: 0..<rows) }
         writer.close()
     }

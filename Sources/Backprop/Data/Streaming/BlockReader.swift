@@ -1,15 +1,19 @@
 // Reads one block of a training split's x: C whole rows, aligned to the file's
 // chunks, with one hyperslab and one H5Dread, in the file's dtype (float64 is
-// converted to Float by HDF5). Only the prefetcher's I/O thread calls `read`;
-// it counts the bytes it reads, which any thread may look at.
+// converted to Float by HDF5); or, for a deflated x, as its chunks' stored
+// bytes, inflated by other threads (StoredChunks.swift). Only the prefetcher's
+// I/O thread calls `read` and `readStored`; they count the bytes of rows they
+// read, which any thread may look at.
 
+import Foundation
 import HDF5
 import Synchronization
 
 /// Memory for one block of rows, reused from block to block.
 final class BlockBuffer: @unchecked Sendable {
-    /// The block it holds (-1: none yet).
+    /// The block it holds (-1: none yet), and its place in the prefetcher's plan.
     var block: Int32 = -1
+    var sequence = -1
     private let storage: Slab<UInt8>
     let capacity: Int
 
@@ -33,8 +37,19 @@ final class BlockReader: @unchecked Sendable {
     let isBytes: Bool
     /// Rows of the file's chunks; nil for a contiguous dataset.
     let chunkRows: Int?
-    /// Bytes of x read from the file so far (the bound a distributed run keeps).
+    /// How x's chunks are stored when they are inflated by `inflaters` threads
+    /// beside the I/O thread rather than inside HDF5 (nil: read with H5Dread).
+    let storedFormat: StoredChunkFormat?
+    let inflaters: Int
+    /// Bytes of x's rows (as decoded) read from the file so far (the bound a distributed run keeps).
     private let readCount = Atomic<Int>(0)
+
+    /// Inflater threads for a deflated x: `BACKPROP_INFLATERS` (0: let HDF5
+    /// inflate, on the I/O thread), by default 2.
+    static let defaultInflaters: Int = {
+        let setting = ProcessInfo.processInfo.environment["BACKPROP_INFLATERS"].flatMap { Int($0) }
+        return max(0, min(64, setting ?? 2))
+    }()
 
     var bytesRead: Int { readCount.load(ordering: .relaxed) }
 
@@ -42,7 +57,8 @@ final class BlockReader: @unchecked Sendable {
 
     /// Opens `split`/x of the file at `path` with a chunk cache sized to hold a
     /// few of its chunks, so that no chunk is read or inflated twice.
-    init(path: String, split: String) throws {
+    /// A deflated x's chunks are inflated by `inflaters` threads (0: by HDF5).
+    init(path: String, split: String, inflaters: Int = BlockReader.defaultInflaters) throws {
         self.path = path
         file = try HDF5File(path: path, mode: .readOnly)
         let probe = try file.dataset("\(split)/x")
@@ -55,20 +71,30 @@ final class BlockReader: @unchecked Sendable {
         featureCount = x.shape[1]
         isBytes = x.elementClass == .integer(signed: false, bytes: 1)
         chunkRows = chunk?.first
+        self.inflaters = inflaters
+        storedFormat = inflaters > 0 ? try StoredChunkFormat(x: x, isBytes: isBytes) : nil
     }
 
     /// Reads the file's rows `rows` into `buffer`, as bytes or as Float.
     func read(rows: Range<Int>, into buffer: BlockBuffer) throws {
         precondition(rows.count * rowBytes <= buffer.capacity)
+        try readRows(rows, into: buffer.bytes)
+        countRead(rows)
+    }
+
+    /// Reads rows `rows` with one hyperslab into `target`, checking floats are finite.
+    func readRows(_ rows: Range<Int>, into target: UnsafeMutableRawPointer) throws {
         let count = rows.count * featureCount
         if isBytes {
-            let target = UnsafeMutableBufferPointer(start: buffer.bytes.assumingMemoryBound(to: UInt8.self), count: count)
-            try x.read(rows: rows, into: target)
+            try x.read(rows: rows, into: UnsafeMutableBufferPointer(start: target.assumingMemoryBound(to: UInt8.self), count: count))
         } else {
-            let target = UnsafeMutableBufferPointer(start: buffer.bytes.assumingMemoryBound(to: Float.self), count: count)
-            try x.read(rows: rows, into: target)
-            try DatasetFile.checkFinite(UnsafeBufferPointer(target), rowOffset: rows.lowerBound, x: x, path: path)
+            let values = UnsafeMutableBufferPointer(start: target.assumingMemoryBound(to: Float.self), count: count)
+            try x.read(rows: rows, into: values)
+            try DatasetFile.checkFinite(UnsafeBufferPointer(values), rowOffset: rows.lowerBound, x: x, path: path)
         }
+    }
+
+    func countRead(_ rows: Range<Int>) {
         readCount.add(rows.count * rowBytes, ordering: .relaxed)
     }
 

@@ -83,6 +83,9 @@ public final class HeldOutStream: @unchecked Sendable {
     /// The rows of the file's chunks (nil: contiguous).
     public var chunkRows: Int? { reader.chunkRows }
 
+    /// Threads that inflate a deflated x's stored chunks (nil: read with H5Dread).
+    public var inflaters: Int? { reader.storedFormat == nil ? nil : reader.inflaters }
+
     private static func chunkRows(of layout: SplitLayout, in path: String) throws -> Int? {
         let file = try HDF5File(path: path, mode: .readOnly)
         defer { file.close() }

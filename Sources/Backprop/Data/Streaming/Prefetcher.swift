@@ -10,6 +10,12 @@
 // thread then reads only its own rank's blocks, and holds at most `readAhead`
 // of them, so that a free buffer is always left to receive another rank's
 // block into: the trainer holds at most K − 1 buffers when it takes one.
+//
+// A deflated x is read as its chunks' stored bytes (BlockReader.readStored)
+// into one of a few staging areas, and inflated into the block's buffer by a
+// small pool of inflater threads, in parallel and outside HDF5's lock. Blocks
+// may then finish out of order; each carries its place in the plan, and the
+// trainer still takes them in plan order.
 
 import Foundation
 
@@ -36,10 +42,21 @@ final class Prefetcher: @unchecked Sendable {
     private var taken = 0
     private let condition = NSCondition()
     private var free: [BlockBuffer]
+    /// Blocks read (and inflated), in any order; `take()` picks by `sequence`.
     private var ready: [BlockBuffer] = []
-    private var failure: Error?
+    /// Stored chunks waiting for an inflater, the staging areas free to read
+    /// them into, and the blocks read but not yet inflated.
+    private var inflating: [(buffer: BlockBuffer, stored: StoredBlock)] = []
+    private var staging: [StoredBlock]
+    /// Inflater threads (0: blocks are read with H5Dread, which inflates).
+    private let inflaters: Int
+    private var pending = 0
+    /// The first failure, and the place in the plan of the block it is about:
+    /// blocks before it are still delivered.
+    private var failure: (sequence: Int, error: Error)?
     private var stopping = false
-    private var running = true
+    /// The I/O thread and the inflaters still running.
+    private var running: Int
     /// Seconds the trainer has spent waiting in `take()`.
     private(set) var waitSeconds = 0.0
 
@@ -55,9 +72,20 @@ final class Prefetcher: @unchecked Sendable {
         ownLimit = ranks == 1 ? buffers : readAhead
         free = (0..<buffers).map { _ in BlockBuffer(capacity: blockRows * reader.rowBytes) }
         ready.reserveCapacity(buffers)
+        inflaters = reader.storedFormat == nil ? 0 : min(reader.inflaters, buffers)
+        // One staging area more than inflaters lets the I/O thread read while all inflate.
+        staging = (0..<(inflaters > 0 ? inflaters + 1 : 0)).map { _ in StoredBlock() }
+        running = 1 + inflaters
         let thread = Thread { [self] in run(plan) }
         thread.name = "backprop.prefetch"
         thread.start()
+        if let format = reader.storedFormat {
+            for _ in 0..<inflaters {
+                let inflater = Thread { [self] in inflate(format) }
+                inflater.name = "backprop.inflate"
+                inflater.start()
+            }
+        }
     }
 
     /// The next block in plan order and the rank that reads it. When that is
@@ -66,20 +94,22 @@ final class Prefetcher: @unchecked Sendable {
     func take() throws -> (buffer: BlockBuffer, readBy: Int) {
         condition.lock()
         defer { condition.unlock() }
-        let owner = taken % ranks
+        let owner = taken % ranks, wanted = taken
         taken += 1
         if owner != rank {
             // Never waits in practice: this thread leaves a buffer free (see above).
             while free.isEmpty { condition.wait() }
             return (free.removeLast(), owner)
         }
-        if ready.isEmpty && failure == nil {
+        func found() -> Int? { ready.firstIndex { $0.sequence == wanted } }
+        func failed() -> Bool { failure.map { $0.sequence <= wanted } ?? false }
+        if found() == nil && !failed() {
             let start = DispatchTime.now().uptimeNanoseconds
-            while ready.isEmpty && failure == nil { condition.wait() }
+            while found() == nil && !failed() { condition.wait() }
             waitSeconds += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         }
-        if ready.isEmpty, let failure { throw failure }
-        let buffer = ready.removeFirst()
+        guard let index = found() else { throw failure!.error }
+        let buffer = ready.remove(at: index)
         condition.broadcast()
         return (buffer, owner)
     }
@@ -99,19 +129,24 @@ final class Prefetcher: @unchecked Sendable {
         condition.unlock()
     }
 
-    /// Stops reading and waits for the I/O thread to finish.
+    /// Stops reading and waits for the I/O thread and the inflaters to finish.
     func stop() {
         condition.lock()
         stopping = true
         condition.broadcast()
-        while running { condition.wait() }
+        while running > 0 { condition.wait() }
         condition.unlock()
+    }
+
+    /// Records `error` about the block at `sequence` in the plan; the earliest is kept. Called locked.
+    private func fail(_ sequence: Int, _ error: Error) {
+        if failure == nil || sequence < failure!.sequence { failure = (sequence, error) }
     }
 
     private func run(_ plan: Plan) {
         defer {
             condition.lock()
-            running = false
+            running -= 1
             condition.broadcast()
             condition.unlock()
         }
@@ -135,29 +170,71 @@ final class Prefetcher: @unchecked Sendable {
             }
             defer { sequence += 1 }
             guard sequence % ranks == rank else { continue }
+            let inflates = inflaters > 0
             condition.lock()
-            while (free.isEmpty || ready.count >= ownLimit) && !stopping { condition.wait() }
+            while (free.isEmpty || ready.count + pending >= ownLimit || (inflates && staging.isEmpty)) && !stopping {
+                condition.wait()
+            }
             if stopping { condition.unlock(); return }
             let buffer = free.removeLast()
+            let stored = inflates ? staging.removeLast() : nil
             condition.unlock()
 
             let rows = Int(block) * blockRows..<min(reader.rowCount, (Int(block) + 1) * blockRows)
             do {
-                try reader.read(rows: rows, into: buffer)
+                if let stored, let format = reader.storedFormat {
+                    try reader.readStored(rows: rows, format: format, into: stored, buffer: buffer)
+                } else {
+                    try reader.read(rows: rows, into: buffer)
+                }
                 buffer.block = block
+                buffer.sequence = sequence
             } catch {
                 condition.lock()
-                failure = error
+                fail(sequence, error)
                 // Still free for blocks received from other ranks before this one's turn.
                 free.append(buffer)
+                if let stored { staging.append(stored) }
                 condition.broadcast()
                 condition.unlock()
                 return
             }
             condition.lock()
-            ready.append(buffer)
+            if let stored {
+                inflating.append((buffer, stored))
+                pending += 1
+            } else {
+                ready.append(buffer)
+            }
             condition.broadcast()
             condition.unlock()
         }
+    }
+
+    /// An inflater thread: inflates blocks of stored chunks into their buffers until stopped.
+    private func inflate(_ format: StoredChunkFormat) {
+        var scratch: [UInt8] = []
+        condition.lock()
+        while true {
+            while inflating.isEmpty && !stopping { condition.wait() }
+            if stopping { break }
+            let (buffer, stored) = inflating.removeFirst()
+            condition.unlock()
+            var error: Error?
+            do { try reader.inflate(stored, format: format, into: buffer, scratch: &scratch) } catch let e { error = e }
+            condition.lock()
+            staging.append(stored)
+            pending -= 1
+            if let error {
+                fail(buffer.sequence, error)
+                free.append(buffer)
+            } else {
+                ready.append(buffer)
+            }
+            condition.broadcast()
+        }
+        running -= 1
+        condition.broadcast()
+        condition.unlock()
     }
 }

@@ -84,6 +84,10 @@ public final class StreamedSplit: @unchecked Sendable {
     /// The rows of the file's chunks (nil: contiguous).
     public var chunkRows: Int? { reader.chunkRows }
 
+    /// Threads that inflate a deflated x's stored chunks beside the I/O thread
+    /// (nil: x is read with H5Dread, HDF5 inflating any compressed chunks itself).
+    public var inflaters: Int? { reader.storedFormat == nil ? nil : reader.inflaters }
+
     /// Sizes the staging minibatch for up to `rows` rows.
     func reserve(rows: Int) {
         batchRows = rows
