@@ -8,8 +8,10 @@
 # steady-state rate (the epoch is long enough that start-up does not count).
 # The data is written in bounded memory by make_streaming_data.py; the 6.3 GB
 # file is deleted at the end unless KEEP=1. Needs about 8 GB free in WORK.
+# ROUNDS=n repeats the three runs n times, alternating, for medians on a
+# shared machine.
 #
-#   Benchmarks/streaming.sh                # WORK=.bench ROWS=8000000
+#   Benchmarks/streaming.sh                # WORK=.bench ROWS=8000000 ROUNDS=1
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work=${WORK:-.bench}
@@ -35,9 +37,11 @@ run() {  # name, then backprop arguments
 }
 
 echo "load: $(cut -d' ' -f1-3 /proc/loadavg)"
-run "in-memory 1M rows" "$work/fit.h5"
-run "streamed 1M rows (256M)" "$work/fit.h5" --data-memory 256M
-run "streamed 8M rows (1G)" "$work/big.h5" --data-memory 1G
+for round in $(seq "${ROUNDS:-1}"); do
+    run "in-memory 1M rows" "$work/fit.h5"
+    run "streamed 1M rows (256M)" "$work/fit.h5" --data-memory 256M
+    run "streamed 8M rows (1G)" "$work/big.h5" --data-memory 1G
+done
 run "in-memory 1M rows (again)" "$work/fit.h5"
 echo "load: $(cut -d' ' -f1-3 /proc/loadavg)"
 [ "${KEEP:-0}" = 1 ] || rm -f "$work/big.h5"
