@@ -9,6 +9,7 @@
 import Foundation
 import HDF5
 import Testing
+import TestSupport
 
 @Suite struct StreamedDeflateTests {
     /// Every row of the file's train/x, block by block, as `BlockPass` delivers
@@ -85,15 +86,6 @@ import Testing
         #expect(bytes[0..<360].allSatisfy { $0 == 0 } && bytes[360..<720].allSatisfy { $0 == 9 })
     }
 
-    static let hasH5py: Bool = {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", "import h5py"]
-        process.standardError = FileHandle.nullDevice
-        guard (try? process.run()) != nil else { return false }
-        process.waitUntilExit()
-        return process.terminationStatus == 0
-    }()
 
     /// h5py's layouts: (dtype, chunks, shuffle, fletcher32, whether the raw path takes it).
     static let h5pyCases: [(dtype: String, chunks: String, shuffle: Bool, fletcher: Bool, raw: Bool)] = [
@@ -107,8 +99,9 @@ import Testing
         (">f4", "(10, 12)", true, false, false), // big-endian
     ]
 
-    @Test(.enabled(if: hasH5py), arguments: h5pyCases.indices)
+    @Test(arguments: h5pyCases.indices)
     func h5pyFilesReadRawOrFallBackToH5Dread(index: Int) throws {
+        try #require(Python.hasModule("h5py"), Comment(rawValue: Python.missing("h5py")))
         let c = Self.h5pyCases[index]
         let file = TemporaryDataFile()
         let script = """

@@ -11,18 +11,9 @@ import TestSupport
     let directory: TestDirectory
     init() throws { directory = try TestDirectory(prefix: "HDF5Tests") }
 
-    static let hasH5py: Bool = {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", "import h5py"]
-        process.standardError = FileHandle.nullDevice
-        guard (try? process.run()) != nil else { return false }
-        process.waitUntilExit()
-        return process.terminationStatus == 0
-    }()
-
-    @Test(.enabled(if: hasH5py), arguments: ["earliest", "latest"])
+    @Test(arguments: ["earliest", "latest"])
     func stringsWrittenByH5pyRead(libver: String) throws {
+        try #require(Python.hasModule("h5py"), Comment(rawValue: Python.missing("h5py")))
         let path = directory.path("h5py-\(libver).h5")
         let script = """
             import sys, h5py, numpy as np

@@ -10,7 +10,7 @@
 import Foundation
 
 /// The training split: held in memory, or streamed from its file.
-public enum TrainingData {
+public enum TrainingData: HeldOrStreamed {
     case memory(Dataset)
     case stream(StreamedSplit)
 
@@ -22,12 +22,9 @@ public enum TrainingData {
         }
     }
 
-    /// "memory" or "stream", as `-v` and the checkpoint name the mode.
-    public var mode: String {
-        switch self {
-        case .memory: "memory"
-        case .stream: "stream"
-        }
+    /// Whether the split is read from its file block by block.
+    public var isStreamed: Bool {
+        if case .stream = self { true } else { false }
     }
 }
 

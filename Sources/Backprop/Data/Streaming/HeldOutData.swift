@@ -1,7 +1,7 @@
 // A validation or test split as a run evaluates it: held in memory, or
 // streamed from its file block by block. Both give bitwise the same figures.
 
-public enum HeldOutData: Sendable {
+public enum HeldOutData: HeldOrStreamed, Sendable {
     case memory(Dataset)
     case stream(HeldOutStream)
 
@@ -13,12 +13,9 @@ public enum HeldOutData: Sendable {
         }
     }
 
-    /// "memory" or "stream", as `-v` names the mode.
-    public var mode: String {
-        switch self {
-        case .memory: "memory"
-        case .stream: "stream"
-        }
+    /// Whether the split is read from its file block by block.
+    public var isStreamed: Bool {
+        if case .stream = self { true } else { false }
     }
 
     /// Checks the split against a network, as `Dataset.validate(for:)` does.
