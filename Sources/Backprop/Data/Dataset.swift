@@ -153,10 +153,15 @@ public struct Dataset: Sendable {
     @inline(__always)
     static func prefetch(_ rows: UnsafeBufferPointer<Int32>, after i: Int, base: UnsafeRawPointer, rowBytes: Int) {
         guard i + prefetchDistance < rows.count else { return }
-        let row = base + Int(rows[i + prefetchDistance]) * rowBytes
+        prefetch(base + Int(rows[i + prefetchDistance]) * rowBytes, bytes: rowBytes)
+    }
+
+    /// Starts loading the cache lines of `bytes` bytes at `start`.
+    @inline(__always)
+    static func prefetch(_ start: UnsafeRawPointer, bytes: Int) {
         var line = 0
-        while line < rowBytes {
-            CLinux_prefetch(row + line)
+        while line < bytes {
+            CLinux_prefetch(start + line)
             line += 64
         }
     }
