@@ -58,3 +58,21 @@ enum ScheduleName: String, CaseIterable, ExpressibleByArgument {
 enum SplitName: String, CaseIterable, ExpressibleByArgument {
     case train, test, validation
 }
+
+/// A memory size on the command line (`512M`, `2G`, `1.5G`; K, M, G, T suffixes),
+/// parsed once, by the argument parser, for every flag that takes one.
+struct ByteSize: ExpressibleByArgument {
+    let bytes: Int
+    private let text: String
+
+    init?(argument: String) {
+        guard let bytes = DataMemory.parse(argument) else { return nil }
+        self.bytes = bytes
+        text = argument
+    }
+
+    /// One gibibyte, the default of the import and rechunk commands.
+    static let gibibyte = ByteSize(argument: "1G")!
+
+    var defaultValueDescription: String { text }
+}

@@ -6,17 +6,11 @@ import Backprop
 
 struct DataOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Memory the training data may take (K, M, G suffixes; default: half of physical memory). A training split that needs more is streamed from its file; validation and test splits that do not fit beside it are evaluated from the file block by block.", valueName: "size"))
-    var dataMemory: String?
+    var dataMemory: ByteSize?
 
     @Flag(help: "Stream the splits from their file in blocks even when they fit in --data-memory.")
     var stream = false
 
     /// The budget in bytes.
-    var budget: Int { dataMemory.flatMap(DataMemory.parse) ?? DataMemory.defaultBudget }
-
-    func validate() throws {
-        if let dataMemory, DataMemory.parse(dataMemory) == nil {
-            throw ValidationError("--data-memory must be a size such as 512M or 2G, got '\(dataMemory)'")
-        }
-    }
+    var budget: Int { dataMemory?.bytes ?? DataMemory.defaultBudget }
 }

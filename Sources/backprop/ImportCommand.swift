@@ -97,10 +97,9 @@ struct ImportCommand: ParsableCommand {
         var layout: LayoutOptions
 
         @Option(help: ArgumentHelp("Memory the import may take (K, M, G suffixes). A table whose features need more is written to the file block by block.", valueName: "size"))
-        var memory = "1G"
+        var memory = ByteSize.gibibyte
 
         func validate() throws {
-            if DataMemory.parse(memory) == nil { throw ValidationError("--memory must be a size such as 512M or 2G, got '\(memory)'") }
             guard testFraction >= 0 && testFraction < 1 else {
                 throw ValidationError("--test-fraction must be at least 0 and below 1, got \(testFraction)")
             }
@@ -108,7 +107,7 @@ struct ImportCommand: ParsableCommand {
 
         func run() throws {
             try reportingFailures {
-                let memory = DataMemory.parse(memory)!
+                let memory = memory.bytes
                 let summary = try Rechunk.importing(to: output, options: layout.laidOut(memory: memory)) {
                     try CSVImport.run(csv: file, labelColumn: labelColumn, testFraction: testFraction,
                                       seed: layout.seed, regression: regression, output: $0, memory: memory)
@@ -146,10 +145,9 @@ struct ImportCommand: ParsableCommand {
         var layout: LayoutOptions
 
         @Option(help: ArgumentHelp("Memory the import may take (K, M, G suffixes). Features that need more are written to the file block by block.", valueName: "size"))
-        var memory = "1G"
+        var memory = ByteSize.gibibyte
 
         func validate() throws {
-            if DataMemory.parse(memory) == nil { throw ValidationError("--memory must be a size such as 512M or 2G, got '\(memory)'") }
             guard (testX == nil) == (testY == nil) else {
                 throw ValidationError("--test-x and --test-y go together; give both or neither")
             }
@@ -157,7 +155,7 @@ struct ImportCommand: ParsableCommand {
 
         func run() throws {
             try reportingFailures {
-                let memory = DataMemory.parse(memory)!
+                let memory = memory.bytes
                 let summary = try Rechunk.importing(to: output, options: layout.laidOut(memory: memory)) {
                     try NPYImport.run(x: x, y: y, testX: testX, testY: testY, output: $0, memory: memory)
                 }

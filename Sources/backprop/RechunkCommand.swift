@@ -27,10 +27,9 @@ struct RechunkCommand: ParsableCommand {
     var layout: LayoutOptions
 
     @Option(help: ArgumentHelp("Memory for rows in flight (K, M, G suffixes).", valueName: "size"))
-    var memory = "1G"
+    var memory = ByteSize.gibibyte
 
     func validate() throws {
-        if DataMemory.parse(memory) == nil { throw ValidationError("--memory must be a size such as 512M or 2G, got '\(memory)'") }
         if absolutePath(input) == absolutePath(output) { throw ValidationError("OUT must differ from IN") }
     }
 
@@ -38,7 +37,7 @@ struct RechunkCommand: ParsableCommand {
         // A failed write must not crash at exit (see HDF5File.skipCleanupAtExit).
         HDF5File.skipCleanupAtExit()
         try reportingFailures {
-            try Rechunk.run(input: input, output: output, options: layout.options(memory: DataMemory.parse(memory)!))
+            try Rechunk.run(input: input, output: output, options: layout.options(memory: memory.bytes))
         }
     }
 }
