@@ -130,6 +130,32 @@ final class TemporaryDataFile {
         #expect(kept.sorted() == expected)
     }
 
+    @Test func drawingAMinibatchAtOnceDrawsTheRowsSlotsAndRefillsOfOneDrawAtATime() {
+        // Blocks of 7 rows, some held out, into the epoch's tail; minibatches of
+        // 1, 5 and 64 rows, so a chunk ends early at every drained block.
+        let settings = StreamSettings(blockRows: 7, slots: 5)
+        let held = RowBitmap(count: 500, set: (0..<500).filter { $0 % 5 == 0 }.map { Int32($0) })
+        var single = BlockSampler(seed: 8, epoch: 2, rowCount: 500, settings: settings, heldOut: held)
+        var one: [(Int32, Int32, Bool?)] = []
+        while !single.isFinished {
+            let (row, slot, refill) = single.draw()
+            one.append((row, Int32(slot), refill))
+        }
+        for size in [1, 5, 64] {
+            var batched = BlockSampler(seed: 8, epoch: 2, rowCount: 500, settings: settings, heldOut: held)
+            var all: [(Int32, Int32, Bool?)] = []
+            var rows = [Int32](repeating: -1, count: size), slots = [Int32](repeating: -1, count: size)
+            while !batched.isFinished {
+                let limit = min(size, batched.rowsInEpoch - batched.drawn)
+                let (n, refill) = batched.draw(upTo: limit, rows: &rows, slots: &slots)
+                #expect(n >= 1 && n <= limit)
+                for i in 0..<n { all.append((rows[i], slots[i], i == n - 1 ? refill : nil)) }
+            }
+            #expect(all.count == one.count)
+            #expect(zip(all, one).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 && $0.2 == $1.2 }, "minibatches of \(size)")
+        }
+    }
+
     @Test func theSamplerStaggersDrainsSoRefillsDoNotComeInBursts() {
         // K = 100 blocks of C = 100 rows. Drawn at one pace, the first fill's
         // blocks would drain together (simulated: 35–39 refills within some
@@ -169,6 +195,41 @@ final class TemporaryDataFile {
             parameters.append(trainer.model.parameters.map(\.bitPattern))
         }
         #expect(parameters[0] == parameters[1] && parameters[1] == parameters[2])
+    }
+
+    @Test(arguments: [(false, false), (false, true), (true, false), (true, true)])
+    func workersGatherEachDrawnRowAsTheFileHoldsItEvenWhenItsBlockIsReadIntoAgain(float: Bool, standardized: Bool) throws {
+        let file = TemporaryDataFile()
+        try writeByteDataset(file.path, rows: 900, float: float)
+        let memory = try DatasetFile.load(file.path).train
+        let scaling = standardized ? InputScaling.standardizing(memory, factor: 1) : .identity
+        let loaded = try TrainingDataLoader.load(file.path, budget: Self.tinyBudget * (float ? 4 : 1), seed: 42)
+        guard case .stream(let split) = loaded.train else { Issue.record("the split should stream"); return }
+        split.standardization = scaling
+        let m = 64, d = 12
+        split.reserve(rows: m)
+        try split.begin(epoch: 1, rowsDone: 0)
+        var x = [Float](repeating: 0, count: m * d), y = [Float](repeating: 0, count: m * 3)
+        var expectedX = x, expectedY = y
+        var seen = 0, spilledBefore = 0
+        while seen < split.count {
+            let batch = try split.next(rows: min(m, split.count - seen))
+            // Give the I/O thread time to read into the buffers just given back.
+            usleep(2000)
+            let positions = (0..<Int32(batch.count)).map { $0 }
+            let rows = (0..<batch.count).map { batch.fileRow(at: $0) }
+            positions.withUnsafeBufferPointer { p in batch.gather(positions: p, x: &x, y: &y, outputWidth: 3) }
+            rows.withUnsafeBufferPointer { r in memory.gather(rows: r, x: &expectedX, y: &expectedY, outputWidth: 3) }
+            expectedX.withUnsafeMutableBufferPointer { scaling.standardize(UnsafeMutableBufferPointer(rebasing: $0[0..<batch.count * d])) }
+            let wrongRow = (0..<batch.count).first { i in
+                (i * d..<(i + 1) * d).contains { x[$0].bitPattern != expectedX[$0].bitPattern }
+                    || (i * 3..<(i + 1) * 3).contains { y[$0] != expectedY[$0] }
+            }
+            #expect(wrongRow == nil, "position \(wrongRow ?? -1) (file row \(wrongRow.map { rows[$0] } ?? -1)) of the minibatch from row \(seen)")
+            if batch.rowsSpilled > spilledBefore { spilledBefore = batch.rowsSpilled }
+            seen += batch.count
+        }
+        #expect(spilledBefore > 0, "some minibatches drew rows from a block that drained while they were drawn")
     }
 
     @Test func aStreamedRunResumedMidEpochFromItsCheckpointEndsBitwiseWhereTheUninterruptedOneDoes() throws {

@@ -190,19 +190,29 @@ public struct Dataset: Sendable {
                 }
             }
         }
-        switch targets {
+        targets.gather(count: rows.count, y: y, outputWidth: outputWidth) { Int(rows[$0]) }
+    }
+}
+
+extension Targets {
+    /// Writes the targets of rows `row(0)`, `row(1)`, … `row(count - 1)` into
+    /// rows 0..<count of `y` (count × outputWidth): a one-hot row per class
+    /// label (its index itself for a single output), or the target values.
+    @inline(__always)
+    func gather(count: Int, y: UnsafeMutablePointer<Float>, outputWidth: Int, row: (Int) -> Int) {
+        switch self {
         case .classes(let labels):
-            y.update(repeating: 0, count: rows.count * outputWidth)
+            y.update(repeating: 0, count: count * outputWidth)
             labels.withUnsafeBufferPointer { labels in
-                for (i, r) in rows.enumerated() {
-                    let label = Int(labels[Int(r)])
+                for i in 0..<count {
+                    let label = Int(labels[row(i)])
                     if outputWidth == 1 { y[i] = Float(label) } else { y[i * outputWidth + label] = 1 }
                 }
             }
         case .values(let values, let width):
             values.withUnsafeBufferPointer { source in
-                for (i, r) in rows.enumerated() {
-                    (y + i * width).update(from: source.baseAddress! + Int(r) * width, count: width)
+                for i in 0..<count {
+                    (y + i * width).update(from: source.baseAddress! + row(i) * width, count: width)
                 }
             }
         }

@@ -18,7 +18,7 @@ final class GradientPass: ParallelTask {
     /// The loss sum and hits of each shard.
     let results: Slab<ShardResult>
 
-    private var dataset: Dataset?
+    private var source: ShardSource?
     private var rows = UnsafeBufferPointer<Int32>(start: nil, count: 0)
     private var parameters: UnsafePointer<Float>?
     private var shards = 0..<0
@@ -32,9 +32,9 @@ final class GradientPass: ParallelTask {
 
     /// Fills slot s with Σ ∂L_i/∂θ over shard s of `rows`, for every shard;
     /// returns the loss sum and hits over all of `rows`, summed in shard order.
-    func run(_ dataset: Dataset, rows: UnsafeBufferPointer<Int32>, parameters: UnsafePointer<Float>, on crew: WorkerCrew) -> StepResult {
+    func run(_ source: ShardSource, rows: UnsafeBufferPointer<Int32>, parameters: UnsafePointer<Float>, on crew: WorkerCrew) -> StepResult {
         let shardCount = (rows.count + microBatch - 1) / microBatch
-        run(dataset, rows: rows, shards: 0..<shardCount, parameters: parameters, on: crew)
+        run(source, rows: rows, shards: 0..<shardCount, parameters: parameters, on: crew)
         var result = StepResult(lossSum: 0, correct: 0, examples: rows.count)
         for shard in 0..<shardCount {
             result.lossSum += results[shard].lossSum
@@ -45,22 +45,22 @@ final class GradientPass: ParallelTask {
 
     /// Fills the slots of `shards` only (one rank's share of the minibatch
     /// `rows`), leaving their loss sums and hits in `results`.
-    func run(_ dataset: Dataset, rows: UnsafeBufferPointer<Int32>, shards: Range<Int>, parameters: UnsafePointer<Float>, on crew: WorkerCrew) {
+    func run(_ source: ShardSource, rows: UnsafeBufferPointer<Int32>, shards: Range<Int>, parameters: UnsafePointer<Float>, on crew: WorkerCrew) {
         precondition(shards.upperBound <= slots.count, "\(rows.count) rows need \(shards.upperBound) slots, there are \(slots.count)")
         guard !shards.isEmpty else { return }
         self.shards = shards
-        self.dataset = dataset
+        self.source = source
         self.rows = rows
         self.parameters = parameters
-        defer { self.dataset = nil }
+        defer { self.source = nil }
         crew.run(min(workers.count, shards.count), self)
     }
 
     func run(part w: Int) {
-        let dataset = dataset!, parameters = parameters!, worker = workers[w]
+        let source = source!, parameters = parameters!, worker = workers[w]
         for shard in stride(from: shards.lowerBound + w, to: shards.upperBound, by: workers.count) {
             let shardRows = UnsafeBufferPointer(rebasing: rows[(shard * microBatch)..<min(rows.count, (shard + 1) * microBatch)])
-            results[shard] = worker.train(dataset, rows: shardRows, parameters: parameters, gradient: slots[shard])
+            results[shard] = worker.train(source, rows: shardRows, parameters: parameters, gradient: slots[shard])
         }
     }
 }
@@ -221,7 +221,7 @@ final class ForwardPass: ParallelTask {
         let dataset = dataset!, parameters = parameters!, worker = workers[w]
         for shard in stride(from: shards.lowerBound + w, to: shards.upperBound, by: workers.count) {
             let shardRows = UnsafeBufferPointer(rebasing: rows[(shard * microBatch)..<min(rows.count, (shard + 1) * microBatch)])
-            results[shard] = worker.forward(dataset, rows: shardRows, parameters: parameters)
+            results[shard] = worker.forward(.dataset(dataset), rows: shardRows, parameters: parameters)
         }
     }
 }

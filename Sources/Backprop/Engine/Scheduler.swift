@@ -41,6 +41,8 @@ public final class Scheduler: @unchecked Sendable {
     private let reduce: ReducePass
     private let update: UpdatePass
     private let evaluator: Evaluator
+    /// 0, 1, … maxBatch - 1: a streamed minibatch's rows, by position.
+    private let positions: [Int32]
     /// With more than one rank: the exchange that sums all ranks' slots.
     private let exchange: GradientExchange?
     /// Where this process's step time went, summed over every step taken.
@@ -58,6 +60,7 @@ public final class Scheduler: @unchecked Sendable {
         self.store = store
         self.microBatch = microBatch
         self.maxBatch = maxBatch
+        positions = (0..<Int32(maxBatch)).map { $0 }
         let crew = WorkerCrew(size: workers)
         let workers = (0..<workers).map { _ in Worker(network: network, capacity: microBatch) }
         let slots = GradientSlots(count: (maxBatch + microBatch - 1) / microBatch, parameterCount: network.layout.count)
@@ -82,6 +85,22 @@ public final class Scheduler: @unchecked Sendable {
     public func trainStep(
         _ dataset: Dataset, batch: UnsafeBufferPointer<Int32>, step: Int, learningRate: Float, clipNorm: Double? = nil
     ) throws -> StepResult {
+        try trainStep(.dataset(dataset), batch: batch, step: step, learningRate: learningRate, clipNorm: clipNorm)
+    }
+
+    /// The same step on a streamed minibatch, rows 0..<m of `drawn`.
+    func trainStep(
+        _ drawn: DrawnBatch, step: Int, learningRate: Float, clipNorm: Double? = nil
+    ) throws -> StepResult {
+        try positions.withUnsafeBufferPointer { positions in
+            try trainStep(.drawn(drawn), batch: UnsafeBufferPointer(rebasing: positions[0..<drawn.count]), step: step,
+                          learningRate: learningRate, clipNorm: clipNorm)
+        }
+    }
+
+    private func trainStep(
+        _ source: ShardSource, batch: UnsafeBufferPointer<Int32>, step: Int, learningRate: Float, clipNorm: Double?
+    ) throws -> StepResult {
         let m = batch.count
         precondition(m > 0 && m <= maxBatch, "minibatch of \(m) rows, the scheduler was sized for \(maxBatch)")
 
@@ -94,14 +113,14 @@ public final class Scheduler: @unchecked Sendable {
             // gradient summed across ranks in the single-process tree order. All
             // ranks see the same sums, so they all stop, or all go on, together.
             let mine = exchange.slots(shardCount: shardCount)
-            gradients.run(dataset, rows: batch, shards: mine, parameters: store.pointer, on: crew)
+            gradients.run(source, rows: batch, shards: mine, parameters: store.pointer, on: crew)
             computed = DispatchTime.now().uptimeNanoseconds
             result = exchange.gatherResults(gradients.results, shardCount: shardCount, examples: m)
             guard result.lossSum.isFinite else { throw DivergenceError(step: step, what: "loss") }
             result.gradientNorm = exchange.reduce(shardCount: shardCount, batchSize: m, on: crew)
         } else {
             // Forward and backward: each shard into its own slot.
-            result = gradients.run(dataset, rows: batch, parameters: store.pointer, on: crew)
+            result = gradients.run(source, rows: batch, parameters: store.pointer, on: crew)
             computed = DispatchTime.now().uptimeNanoseconds
             guard result.lossSum.isFinite else { throw DivergenceError(step: step, what: "loss") }
 

@@ -16,20 +16,20 @@ final class Worker: @unchecked Sendable {
         self.workspace = Workspace(architecture: network.architecture, capacity: capacity)
     }
 
-    /// Gathers `rows` of `dataset`, runs forward and backward, and writes the
+    /// Gathers `rows` of `source`, runs forward and backward, and writes the
     /// shard's gradient sum into `gradient` (overwriting it).
     func train(
-        _ dataset: Dataset, rows: UnsafeBufferPointer<Int32>,
+        _ source: ShardSource, rows: UnsafeBufferPointer<Int32>,
         parameters: UnsafePointer<Float>, gradient: UnsafeMutablePointer<Float>
     ) -> ShardResult {
-        let result = forward(dataset, rows: rows, parameters: parameters)
+        let result = forward(source, rows: rows, parameters: parameters)
         network.backward(parameters: parameters, workspace: workspace, rows: rows.count, gradient: gradient)
         return result
     }
 
-    /// Gathers `rows` of `dataset` and runs the forward pass only.
-    func forward(_ dataset: Dataset, rows: UnsafeBufferPointer<Int32>, parameters: UnsafePointer<Float>) -> ShardResult {
-        dataset.gather(rows: rows, x: workspace.input, y: workspace.target, outputWidth: network.architecture.outputWidth)
+    /// Gathers `rows` of `source` and runs the forward pass only.
+    func forward(_ source: ShardSource, rows: UnsafeBufferPointer<Int32>, parameters: UnsafePointer<Float>) -> ShardResult {
+        source.gather(rows: rows, x: workspace.input, y: workspace.target, outputWidth: network.architecture.outputWidth)
         network.forward(parameters: parameters, workspace: workspace, rows: rows.count)
         return ShardResult(
             lossSum: network.lossSum(workspace: workspace, rows: rows.count),

@@ -189,12 +189,9 @@ public final class Trainer {
         if case .stream(let split) = data {
             split.share(over: communicator)
             split.reserve(rows: batch)
-            stagedRows = (0..<Int32(batch)).map { $0 }
         }
     }
 
-    /// Streaming: rows 0..<m of the staged minibatch, the engine's row list.
-    private var stagedRows: [Int32] = []
     /// Streaming: bytes all ranks had read from the file when the last epoch ended.
     private var bytesReadBefore = 0
 
@@ -338,11 +335,8 @@ public final class Trainer {
                     let waited = split.dataWaitSeconds
                     let batch = try split.next(rows: upper - lower)
                     progress.epochDataWaitSeconds += split.dataWaitSeconds - waited
-                    result = try stagedRows.withUnsafeBufferPointer { rows in
-                        try scheduler.trainStep(
-                            batch, batch: UnsafeBufferPointer(rebasing: rows[0..<(upper - lower)]), step: step,
-                            learningRate: Float(rate), clipNorm: configuration.clipGradientNorm)
-                    }
+                    result = try scheduler.trainStep(batch, step: step, learningRate: Float(rate),
+                                                     clipNorm: configuration.clipGradientNorm)
                 }
                 // The update was applied: the step counts, even when it overflowed.
                 progress.globalStep = step

@@ -30,6 +30,8 @@
 // threads and I/O timing: a minibatch is the next m draws, and a rank of a
 // distributed run can take any contiguous slice of it.
 
+import CLinux
+
 /// Rows held out of training (for validation), one bit each.
 public struct RowBitmap: Sendable, Equatable {
     private var words: [UInt64]
@@ -66,6 +68,8 @@ struct BlockSampler {
     private(set) var resident: [Int32]
     /// Blocks of `loadOrder` read in so far.
     private(set) var loaded = 0
+    /// Scratch of `draw(upTo:)`: two places in `slotRows` per draw.
+    private var picks: [Int32] = []
     /// Rows drawn so far, and in all.
     private(set) var drawn = 0
     let rowsInEpoch: Int
@@ -135,50 +139,97 @@ struct BlockSampler {
     /// slot then takes the next block of `loadOrder` (true), is left empty
     /// (false, when its block is drained and none are left), or neither (nil).
     mutating func draw() -> (row: Int32, slot: Int, refill: Bool?) {
-        precondition(!active.isEmpty, "drew past the end of the epoch")
-        var a: Int
+        var row: Int32 = 0, slot: Int32 = 0
+        let (_, refill) = draw(upTo: 1, rows: &row, slots: &slot)
+        return (row, Int(slot), refill)
+    }
+
+    /// The next rows, up to `limit` of them, into `rows` (and the slot of
+    /// each into `slots`), stopping after the first draw that drains its
+    /// block; returns how many were drawn and, for that last draw, what
+    /// `draw()` says of the refill (nil: no block drained).
+    ///
+    /// The same rows as `limit` calls of `draw()`, drawn in two passes: the
+    /// random choices first (slot and place in its row list, from counts that
+    /// stay in L1), then the reads and swaps in the row lists, each a cache
+    /// miss in K·C row ids that are prefetched a few draws ahead.
+    mutating func draw(upTo limit: Int, rows: UnsafeMutablePointer<Int32>, slots: UnsafeMutablePointer<Int32>) -> (count: Int, refill: Bool?) {
+        precondition(limit > 0 && !active.isEmpty, "drew past the end of the epoch")
+        if picks.count < 2 * limit { picks = [Int32](repeating: 0, count: 2 * limit) }
+        // Pass 1: which slot, and which of its rows (as places in slotRows).
+        var count = 0, drainedAt = -1
+        while count < limit {
+            let a = pickSlot()
+            let slot = Int(active[a]), left = Int(slotCount[slot]), base = slot * blockRows
+            let j = generator.nextIndex(below: left)
+            picks[2 * count] = Int32(base + j)
+            picks[2 * count + 1] = Int32(base + left - 1)
+            slots[count] = Int32(slot)
+            slotCount[slot] -= 1
+            drawn += 1
+            count += 1
+            if left == 1 {
+                drainedAt = a
+                break
+            }
+        }
+        // Pass 2: take each picked row and move the slot's last row into its place.
+        slotRows.withUnsafeMutableBufferPointer { list in
+            picks.withUnsafeBufferPointer { picks in
+                for i in 0..<count {
+                    if i + Self.prefetchDistance < count {
+                        CLinux_prefetch(list.baseAddress! + Int(picks[2 * (i + Self.prefetchDistance)]))
+                        CLinux_prefetch(list.baseAddress! + Int(picks[2 * (i + Self.prefetchDistance) + 1]))
+                    }
+                    let place = Int(picks[2 * i]), last = Int(picks[2 * i + 1])
+                    rows[i] = list[place]
+                    list[place] = list[last]
+                }
+            }
+        }
+        guard drainedAt >= 0 else { return (count, nil) }
+        let slot = Int(slots[count - 1])
+        resident[slot] = -1
+        slotPhantoms[slot] = 0
+        guard loaded < loadOrder.count else {
+            active[drainedAt] = active[active.count - 1]
+            active.removeLast()
+            return (count, false)
+        }
+        load(into: slot)
+        return (count, true)
+    }
+
+    /// Draws ahead whose row-list entries are prefetched.
+    private static let prefetchDistance = 8
+
+    /// The index in `active` of the slot the next row comes from.
+    private mutating func pickSlot() -> Int {
         if loaded < loadOrder.count {
             while true {
-                a = generator.nextIndex(below: active.count)
+                let a = generator.nextIndex(below: active.count)
                 let slot = Int(active[a]), phantoms = Int(slotPhantoms[slot])
-                guard phantoms > 0 else { break }
+                guard phantoms > 0 else { return a }
                 let count = Int(slotCount[slot])
                 // A phantom row: draw again.
                 guard generator.nextIndex(below: count + phantoms) < count else {
                     slotPhantoms[slot] -= 1
                     continue
                 }
-                break
-            }
-        } else {
-            // The epoch's tail, no blocks left to load: draw uniformly over the rows
-            // left, so the last K blocks drain together and the epoch's last
-            // minibatches still mix them all (uniform over slots would end on the
-            // one or two blocks with the most rows left).
-            var r = generator.nextIndex(below: rowsInEpoch - drawn)
-            a = 0
-            while r >= Int(slotCount[Int(active[a])]) {
-                r -= Int(slotCount[Int(active[a])])
-                a += 1
+                return a
             }
         }
-        let slot = Int(active[a])
-        let count = Int(slotCount[slot]), base = slot * blockRows
-        let j = generator.nextIndex(below: count)
-        let row = slotRows[base + j]
-        slotRows[base + j] = slotRows[base + count - 1]
-        slotCount[slot] -= 1
-        drawn += 1
-        guard count == 1 else { return (row, slot, nil) }
-        resident[slot] = -1
-        slotPhantoms[slot] = 0
-        guard loaded < loadOrder.count else {
-            active[a] = active[active.count - 1]
-            active.removeLast()
-            return (row, slot, false)
+        // The epoch's tail, no blocks left to load: draw uniformly over the rows
+        // left, so the last K blocks drain together and the epoch's last
+        // minibatches still mix them all (uniform over slots would end on the
+        // one or two blocks with the most rows left).
+        var r = generator.nextIndex(below: rowsInEpoch - drawn)
+        var a = 0
+        while r >= Int(slotCount[Int(active[a])]) {
+            r -= Int(slotCount[Int(active[a])])
+            a += 1
         }
-        load(into: slot)
-        return (row, slot, true)
+        return a
     }
 
     private mutating func load(into slot: Int) {

@@ -1,7 +1,8 @@
 // A training split streamed from its file: its labels in memory, its rows read
-// block by block by the prefetcher, and each minibatch drawn by the sampler
-// into a staging dataset the engine gathers from as from any other. Memory:
-// K + read-ahead blocks in the file's dtype, the labels, and one minibatch.
+// block by block by the prefetcher, and each minibatch drawn by the sampler as
+// a list of rows in the resident blocks, which the workers gather from (see
+// DrawnBatch). Memory: K + read-ahead blocks in the file's dtype, the labels,
+// and one minibatch's row list and spill.
 
 import HDF5
 
@@ -35,15 +36,10 @@ public final class StreamedSplit: @unchecked Sendable {
     private var epoch = 0
     private var slotBuffers: [BlockBuffer?]
 
-    // One minibatch, in the file's dtype (Float when standardised), gathered by the engine as rows 0..<m.
-    private var batchRows = 0
-    private var stageBytes: [UInt8] = []
-    private var stageFloats: [Float] = []
-    private var stageRows: [Int32] = []
-    /// Where each drawn row's bytes are, in its block buffer, until they are staged.
-    private var stageSources: [UnsafeRawPointer?] = []
-    private var stageLabels: [Int32] = []
-    private var stageValues: [Float] = []
+    /// The minibatch being drawn, gathered by the workers from the blocks,
+    /// and the slot each of its rows was drawn from.
+    private var batch: DrawnBatch?
+    private var drawnSlots = Slab<Int32>(zeros: 0)
 
     /// Opens train/x of the file at `path` for streaming and reads train/y.
     ///
@@ -90,26 +86,10 @@ public final class StreamedSplit: @unchecked Sendable {
     /// (nil: x is read with H5Dread, HDF5 inflating any compressed chunks itself).
     public var inflaters: Int? { reader.storedFormat == nil ? nil : reader.inflaters }
 
-    /// Sizes the staging minibatch for up to `rows` rows.
+    /// Sizes the minibatch for up to `rows` rows.
     func reserve(rows: Int) {
-        batchRows = rows
-        let width = outputWidthOfTargets
-        if stagesBytes { stageBytes = [UInt8](repeating: 0, count: rows * featureCount) }
-        else { stageFloats = [Float](repeating: 0, count: rows * featureCount) }
-        stageRows = [Int32](repeating: 0, count: rows)
-        stageSources = [UnsafeRawPointer?](repeating: nil, count: rows)
-        switch targets {
-        case .classes: stageLabels = [Int32](repeating: 0, count: rows)
-        case .values: stageValues = [Float](repeating: 0, count: rows * width)
-        }
-    }
-
-    /// Whether minibatches are staged as bytes (uint8 rows, not standardised).
-    private var stagesBytes: Bool { isBytes && !standardization.isStandardized }
-
-    private var outputWidthOfTargets: Int {
-        if case .values(_, let width) = targets { return width }
-        return 1
+        batch = DrawnBatch(capacity: rows, featureCount: featureCount, isBytes: isBytes, targets: targets)
+        drawnSlots = Slab(zeros: rows)
     }
 
     /// Checks the split against a network, as `Dataset.validate(for:)` does.
@@ -161,71 +141,29 @@ public final class StreamedSplit: @unchecked Sendable {
         return buffer
     }
 
-    /// The next `m` rows of the epoch as rows 0..<m of a dataset (of
-    /// `reserve`'s size; the rows past m are stale).
-    func next(rows m: Int) throws -> Dataset {
-        precondition(m <= batchRows && sampler != nil)
-        let rowBytes = featureCount * (isBytes ? 1 : 4), blockRows = settings.blockRows
-        let stageRowBytes = featureCount * (stagesBytes ? 1 : 4)
-        // Rows are drawn first and copied after, so that the copy can prefetch
-        // the rows ahead of it: each drawn row is a fresh cache miss somewhere in
-        // K resident blocks, and copying them one by one as they were drawn was
-        // 3.6% of a streamed run, on the trainer's thread while the other
-        // workers wait. A block buffer is recycled only once the rows drawn from
-        // it are staged: the copy is flushed before each refill.
-        func draw(into stage: UnsafeMutableRawPointer) throws {
-            try stageSources.withUnsafeMutableBufferPointer { sources in
-                var staged = 0
-                func flush(upTo end: Int) {
-                    for i in staged..<end {
-                        if i + Dataset.prefetchDistance < end {
-                            Dataset.prefetch(sources[i + Dataset.prefetchDistance]!, bytes: rowBytes)
-                        }
-                        let from = sources[i]!
-                        if isBytes && !stagesBytes {
-                            // Bytes to Float as gathering converts them, for standardising.
-                            let to = (stage + i * stageRowBytes).assumingMemoryBound(to: Float.self)
-                            FeatureRows.unitScale(from.assumingMemoryBound(to: UInt8.self), to: to, count: featureCount)
-                        } else {
-                            (stage + i * stageRowBytes).copyMemory(from: from, byteCount: rowBytes)
-                        }
-                    }
-                    staged = end
-                }
-                for i in 0..<m {
-                    let (row, slot, refill) = sampler!.draw()
-                    let buffer = slotBuffers[slot]!
-                    sources[i] = UnsafeRawPointer(buffer.bytes + (Int(row) - Int(buffer.block) * blockRows) * rowBytes)
-                    stageRows[i] = row
-                    guard let refill else { continue }
-                    flush(upTo: i + 1)
-                    prefetcher!.recycle(buffer)
-                    slotBuffers[slot] = refill ? try take(from: prefetcher!, expecting: sampler!.resident[slot]) : nil
-                }
-                flush(upTo: m)
+    /// The next `m` rows of the epoch, to be gathered by the workers while the
+    /// blocks they lie in stay resident, that is until the next call.
+    func next(rows m: Int) throws -> DrawnBatch {
+        guard let batch, let prefetcher else { preconditionFailure("reserve and begin come first") }
+        precondition(m <= batch.capacity)
+        batch.clear()
+        batch.standardization = standardization
+        let rowBytes = batch.rowBytes, blockRows = settings.blockRows
+        while batch.count < m {
+            // Rows up to the next drained block, then that block's refill.
+            let (n, refill) = sampler!.draw(upTo: m - batch.count, rows: batch.freeFileRows, slots: drawnSlots.base)
+            batch.append(n) { row, i in
+                let buffer = slotBuffers[Int(drawnSlots[i])]!
+                return UnsafeRawPointer(buffer.bytes + (Int(row) - Int(buffer.block) * blockRows) * rowBytes)
             }
+            guard let refill else { continue }
+            // The block is drained and its buffer goes back to be read into:
+            // the rows this minibatch drew from it are copied aside first.
+            let slot = Int(drawnSlots[n - 1]), buffer = slotBuffers[slot]!
+            batch.spill(from: buffer)
+            prefetcher.recycle(buffer)
+            slotBuffers[slot] = refill ? try take(from: prefetcher, expecting: sampler!.resident[slot]) : nil
         }
-        if stagesBytes {
-            try stageBytes.withUnsafeMutableBytes { try draw(into: $0.baseAddress!) }
-        } else {
-            try stageFloats.withUnsafeMutableBytes { try draw(into: $0.baseAddress!) }
-            if standardization.isStandardized {
-                stageFloats.withUnsafeMutableBufferPointer { standardization.standardize(UnsafeMutableBufferPointer(rebasing: $0[0..<m * featureCount])) }
-            }
-        }
-        let staged: Targets
-        switch targets {
-        case .classes(let labels):
-            for i in 0..<m { stageLabels[i] = labels[Int(stageRows[i])] }
-            staged = .classes(stageLabels)
-        case .values(let values, let width):
-            for i in 0..<m {
-                let r = Int(stageRows[i])
-                for j in 0..<width { stageValues[i * width + j] = values[r * width + j] }
-            }
-            staged = .values(stageValues, width: width)
-        }
-        return Dataset(name: name, split: "train", rows: stagesBytes ? .uint8(stageBytes) : .float(stageFloats),
-                       featureCount: featureCount, targets: staged)
+        return batch
     }
 }
