@@ -156,6 +156,27 @@ final class TemporaryDataFile {
         }
     }
 
+    @Test func theTailsTreeFindsThePlaceALinearScanOfTheRowsLeftFinds() {
+        var generator = RandomGenerator(seed: 4, stream: 9)
+        for n in [1, 2, 3, 7, 64, 100] {
+            var counts = (0..<n).map { _ in generator.nextIndex(below: 5) + 1 }
+            var tree = RowsLeft(counts)
+            for _ in 0..<(3 * n) {
+                let total = counts.reduce(0, +)
+                guard total > 0 else { break }
+                for value in 0..<total {
+                    var running = 0
+                    let scanned = counts.firstIndex { running += $0; return running > value }!
+                    #expect(tree.place(of: value) == scanned, "n = \(n), value \(value) of \(total)")
+                }
+                // Take a row from a place with rows left, as a draw does.
+                let place = tree.place(of: generator.nextIndex(below: total))
+                counts[place] -= 1
+                tree.add(-1, at: place)
+            }
+        }
+    }
+
     @Test func theSamplerStaggersDrainsSoRefillsDoNotComeInBursts() {
         // K = 100 blocks of C = 100 rows. Drawn at one pace, the first fill's
         // blocks would drain together (simulated: 35–39 refills within some

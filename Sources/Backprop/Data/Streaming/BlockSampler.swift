@@ -70,6 +70,9 @@ struct BlockSampler {
     private(set) var loaded = 0
     /// Scratch of `draw(upTo:)`: two places in `slotRows` per draw.
     private var picks: [Int32] = []
+    /// In the epoch's tail: the rows left in the slot at each place of
+    /// `active`, as a Fenwick tree (built when the tail begins).
+    private var tail = RowsLeft()
     /// Rows drawn so far, and in all.
     private(set) var drawn = 0
     let rowsInEpoch: Int
@@ -166,6 +169,7 @@ struct BlockSampler {
             picks[2 * count + 1] = Int32(base + left - 1)
             slots[count] = Int32(slot)
             slotCount[slot] -= 1
+            if tail.isBuilt { tail.add(-1, at: a) }
             drawn += 1
             count += 1
             if left == 1 {
@@ -192,7 +196,14 @@ struct BlockSampler {
         resident[slot] = -1
         slotPhantoms[slot] = 0
         guard loaded < loadOrder.count else {
-            active[drainedAt] = active[active.count - 1]
+            // The tail: the last place's slot moves into the drained one's.
+            let last = active.count - 1
+            if tail.isBuilt, drainedAt != last {
+                let moved = Int(slotCount[Int(active[last])])
+                tail.add(moved, at: drainedAt)
+                tail.add(-moved, at: last)
+            }
+            active[drainedAt] = active[last]
             active.removeLast()
             return (count, false)
         }
@@ -223,13 +234,10 @@ struct BlockSampler {
         // left, so the last K blocks drain together and the epoch's last
         // minibatches still mix them all (uniform over slots would end on the
         // one or two blocks with the most rows left).
-        var r = generator.nextIndex(below: rowsInEpoch - drawn)
-        var a = 0
-        while r >= Int(slotCount[Int(active[a])]) {
-            r -= Int(slotCount[Int(active[a])])
-            a += 1
-        }
-        return a
+        // The place in `active` where the running sum of rows left passes r,
+        // found in the tree in log K steps rather than by a scan of K slots.
+        if !tail.isBuilt { tail = RowsLeft(active.map { Int(slotCount[Int($0)]) }) }
+        return tail.place(of: generator.nextIndex(below: rowsInEpoch - drawn))
     }
 
     private mutating func load(into slot: Int) {
@@ -242,5 +250,47 @@ struct BlockSampler {
             count += 1
         }
         slotCount[slot] = Int32(count)
+    }
+}
+
+/// Counts at places 0..<n with sums of any prefix and the place where the
+/// running sum passes a value, each in O(log n) (a Fenwick tree).
+struct RowsLeft {
+    /// tree[i] holds the sum of the i & -i counts ending at place i - 1 (1-based).
+    private var tree: [Int]
+
+    init() { tree = [] }
+
+    init(_ counts: [Int]) {
+        tree = [0] + counts
+        for i in 1..<tree.count {
+            let parent = i + (i & -i)
+            if parent < tree.count { tree[parent] += tree[i] }
+        }
+    }
+
+    var isBuilt: Bool { !tree.isEmpty }
+
+    mutating func add(_ delta: Int, at place: Int) {
+        var i = place + 1
+        while i < tree.count {
+            tree[i] += delta
+            i += i & -i
+        }
+    }
+
+    /// The first place whose running sum (its count included) exceeds `value`,
+    /// as a scan from place 0 would find it; `value` < the sum of all counts.
+    func place(of value: Int) -> Int {
+        var place = 0, left = value, step = 1
+        while step * 2 < tree.count { step *= 2 }
+        while step > 0 {
+            if place + step < tree.count, tree[place + step] <= left {
+                place += step
+                left -= tree[place]
+            }
+            step /= 2
+        }
+        return place
     }
 }
