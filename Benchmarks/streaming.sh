@@ -9,7 +9,10 @@
 # The data is written in bounded memory by make_streaming_data.py; the 6.3 GB
 # file is deleted at the end unless KEEP=1. Needs about 8 GB free in WORK.
 # ROUNDS=n repeats the three runs n times, alternating, for medians on a
-# shared machine.
+# shared machine. Each streamed run is compared with the mean of the in-memory
+# runs just before and just after it (the machine's speed drifts, so a ratio of
+# neighbours is steadier than a ratio of medians), and the median of those
+# ratios is printed at the end.
 #
 #   Benchmarks/streaming.sh                # WORK=.bench ROWS=8000000 ROUNDS=1
 set -euo pipefail
@@ -34,9 +37,11 @@ run() {  # name, then backprop arguments
     rss=$(awk '/Maximum resident/ {printf "%.0f MB", $6 / 1024}' "$work/$name.time")
     mode=$(grep -o 'data mode: [a-z]*' "$work/$name.out")
     printf '%-28s %-18s %-20s peak RSS %-9s %s\n' "$name" "$mode" "$rate" "$rss" "$wait"
+    echo "$name|${rate%% *}" >>"$work/rates"
 }
 
 echo "load: $(cut -d' ' -f1-3 /proc/loadavg)"
+rm -f "$work/rates"
 for round in $(seq "${ROUNDS:-1}"); do
     run "in-memory 1M rows" "$work/fit.h5"
     run "streamed 1M rows (256M)" "$work/fit.h5" --data-memory 256M
@@ -44,4 +49,16 @@ for round in $(seq "${ROUNDS:-1}"); do
 done
 run "in-memory 1M rows (again)" "$work/fit.h5"
 echo "load: $(cut -d' ' -f1-3 /proc/loadavg)"
+python3 - "$work/rates" <<'PY'
+import statistics, sys
+runs = [(n, float(r.replace(",", ""))) for n, r in (l.strip().split("|") for l in open(sys.argv[1]) if "|" in l)]
+memory = [i for i, (n, _) in enumerate(runs) if n.startswith("in-memory")]
+for case in ("streamed 1M rows (256M)", "streamed 8M rows (1G)"):
+    ratios = []
+    for i, (n, rate) in enumerate(runs):
+        if n != case: continue
+        before = max(j for j in memory if j < i); after = min(j for j in memory if j > i)
+        ratios.append(rate / ((runs[before][1] + runs[after][1]) / 2))
+    print(f"{case}: against the in-memory runs around it {' '.join(f'{r:.3f}' for r in ratios)}; median {statistics.median(ratios):.3f}x")
+PY
 [ "${KEEP:-0}" = 1 ] || rm -f "$work/big.h5"

@@ -6,6 +6,7 @@
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <linux/falloc.h>
+#include <sys/mman.h>
 
 // Allocates len bytes of disk for fd without changing its size
 // (fallocate with FALLOC_FL_KEEP_SIZE). 0, or -1 with errno set.
@@ -20,12 +21,26 @@ static inline void CLinux_spin_pause(void) {
     __builtin_ia32_pause();
 #elif defined(__aarch64__)
     __asm__ __volatile__("yield");
+// Asks the kernel to back [address, address + len) with transparent huge
+// pages (2 MiB on x86-64) where it can. Advice only: 0, or -1 with errno set
+// (for instance when the kernel has huge pages switched off).
+static inline int CLinux_advise_huge_pages(void *address, size_t len) {
+    return madvise(address, len, MADV_HUGEPAGE);
+}
+
 #endif
 }
 
 // Asks the core to start loading the cache line at address, for reading soon.
 static inline void CLinux_prefetch(const void *address) {
     __builtin_prefetch(address, 0, 3);
+}
+
+// Asks the kernel to back [address, address + len) with transparent huge
+// pages (2 MiB on x86-64) where it can. Advice only: 0, or -1 with errno set
+// (for instance when the kernel has huge pages switched off).
+static inline int CLinux_advise_huge_pages(void *address, size_t len) {
+    return madvise(address, len, MADV_HUGEPAGE);
 }
 
 #endif

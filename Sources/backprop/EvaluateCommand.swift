@@ -53,7 +53,11 @@ struct EvaluateCommand: ParsableCommand {
                 else {
                     throw DatasetError(file: data, "has no \(split.rawValue)/x and \(split.rawValue)/y datasets")
                 }
-                if verbose { Terminal.write("\(split.rawValue) mode: \(evaluationModeSummary(dataset))\n") }
+                if verbose {
+                    // With --json, standard output holds the JSON object alone.
+                    let line = "\(split.rawValue) mode: \(evaluationModeSummary(dataset))\n"
+                    if json { Terminal.writeToStandardError(line) } else { Terminal.write(line) }
+                }
                 start = DispatchTime.now().uptimeNanoseconds
                 result = try model.evaluate(on: dataset, workers: parallelism.count)
             }

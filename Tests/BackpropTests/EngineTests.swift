@@ -20,6 +20,17 @@ import Testing
         #expect(Slab<Int>(zeros: 0).copy().isEmpty)
     }
 
+    /// Asked for huge pages, a slab starts on a 2 MiB boundary and holds its
+    /// values to its last element, whether or not the kernel grants the pages.
+    @Test(arguments: [1, 5 << 20, (3 << 20) + 7])
+    func aHugePageSlabIsAlignedAndHoldsEveryElement(count: Int) {
+        let slab = Slab<UInt8>(count: count, repeating: 3, hugePages: true)
+        #expect(UInt(bitPattern: slab.base) % UInt(2 << 20) == 0)
+        #expect(slab.buffer.allSatisfy { $0 == 3 })
+        slab[count - 1] = 9
+        #expect(slab[count - 1] == 9 && slab[0] == (count == 1 ? 9 : 3))
+    }
+
     /// The slab deinitialises its elements when it goes: a reference it holds is released.
     @Test func aSlabReleasesWhatItHolds() {
         final class Token {}

@@ -31,6 +31,10 @@ import TestSupport
         #expect(verbose.stdout.contains("test mode: stream (float32, contiguous; blocks of "), "\(verbose)")
         let memory = try BackpropCLI.run(["evaluate", checkpoint, data, "-v"])
         #expect(memory.stdout.contains("test mode: memory (float32"), "\(memory)")
+        // With --json the mode goes to standard error: standard output is one JSON object.
+        let both = try BackpropCLI.run(["evaluate", checkpoint, data, "--data-memory", "16K", "-v", "--json"])
+        #expect(both.succeeded && both.stdoutLines.count == 1 && both.stdoutLines[0].hasPrefix("{"), "\(both)")
+        #expect(both.stderr.contains("test mode: stream (float32"), "\(both)")
     }
 
     @Test func trainVerboseNamesTheModeOfTheValidationAndTestSplits() throws {

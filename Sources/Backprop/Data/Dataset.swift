@@ -217,4 +217,13 @@ extension Targets {
             }
         }
     }
+
+    /// Calls `body` with the address of the first row's targets and the bytes
+    /// of one row's (a label, or `width` values), for prefetching.
+    func withRowStorage<R>(_ body: (UnsafeRawPointer, Int) -> R) -> R {
+        switch self {
+        case .classes(let labels): labels.withUnsafeBytes { body($0.baseAddress ?? UnsafeRawPointer(bitPattern: 4)!, 4) }
+        case .values(let values, let width): values.withUnsafeBytes { body($0.baseAddress ?? UnsafeRawPointer(bitPattern: 4)!, 4 * width) }
+        }
+    }
 }

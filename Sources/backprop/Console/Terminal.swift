@@ -11,6 +11,10 @@ enum Terminal {
         FileHandle.standardOutput.write(Data(text.utf8))
     }
 
+    static func writeToStandardError(_ text: String) {
+        FileHandle.standardError.write(Data(text.utf8))
+    }
+
     static func warn(_ text: String) {
         FileHandle.standardError.write(Data("backprop: \(text)\n".utf8))
     }

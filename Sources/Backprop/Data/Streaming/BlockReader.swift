@@ -14,16 +14,20 @@ final class BlockBuffer: @unchecked Sendable {
     /// The block it holds (-1: none yet), and its place in the prefetcher's plan.
     var block: Int32 = -1
     var sequence = -1
-    private let storage: Slab<UInt8>
+    /// The prefetcher's buffers are consecutive pieces of one slab.
+    private let arena: Slab<UInt8>
+    private let offset: Int
     let capacity: Int
 
-    init(capacity: Int) {
+    init(capacity: Int, in arena: Slab<UInt8>, at offset: Int) {
+        precondition(offset >= 0 && offset + capacity <= arena.count)
         self.capacity = capacity
-        storage = Slab(zeros: capacity)
+        self.arena = arena
+        self.offset = offset
     }
 
     /// The block's bytes: rows of uint8, or of Float.
-    var bytes: UnsafeMutableRawPointer { UnsafeMutableRawPointer(storage.base) }
+    var bytes: UnsafeMutableRawPointer { UnsafeMutableRawPointer(arena.base + offset) }
 }
 
 /// x of one split, opened for block reads.

@@ -70,7 +70,10 @@ final class Prefetcher: @unchecked Sendable {
         self.rank = rank
         self.ranks = ranks
         ownLimit = ranks == 1 ? buffers : readAhead
-        free = (0..<buffers).map { _ in BlockBuffer(capacity: blockRows * reader.rowBytes) }
+        // One slab backed by huge pages: the workers read rows at random places in it.
+        let capacity = blockRows * reader.rowBytes
+        let arena = Slab<UInt8>(count: buffers * capacity, repeating: 0, hugePages: true)
+        free = (0..<buffers).map { BlockBuffer(capacity: capacity, in: arena, at: $0 * capacity) }
         ready.reserveCapacity(buffers)
         inflaters = reader.storedFormat == nil ? 0 : min(reader.inflaters, buffers)
         // One staging area more than inflaters lets the I/O thread read while all inflate.
