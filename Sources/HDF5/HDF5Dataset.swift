@@ -55,11 +55,17 @@ public final class HDF5Dataset: @unchecked Sendable {
     /// (e.g. float64 or uint8 data read as `Float`).
     ///
     /// - Throws: `HDF5Error` if the dataset holds strings or a non-numeric type.
-    public func read<T: HDF5Scalar>(as type: T.Type) throws -> [T] {
+    ///
+    /// - Parameter prepare: called with the new array's memory before anything
+    ///   is written to it (to give the kernel advice about its pages, say).
+    public func read<T: HDF5Scalar>(
+        as type: T.Type, preparing prepare: (UnsafeMutableRawBufferPointer) -> Void = { _ in }
+    ) throws -> [T] {
         let count = self.count
         try checkNumeric(T.self, site: site)
         _ = try HDF5Allocation.bytes(count: count, stride: MemoryLayout<T>.stride, what: "\(T.self) values", site: site)
         return try [T](unsafeUninitializedCapacity: count) { buffer, initializedCount in
+            prepare(UnsafeMutableRawBufferPointer(buffer))
             try read(into: buffer)
             initializedCount = count
         }

@@ -172,13 +172,15 @@ public enum DatasetFile {
         return Dataset(name: path, split: layout.name, rows: features, featureCount: layout.features, targets: targets)
     }
 
+    /// The features of `x`, in memory backed by huge pages where the kernel
+    /// grants them: minibatches gather their rows at random (see HugePages.swift).
     static func readFeatures(_ x: HDF5Dataset, path: String) throws -> FeatureRows {
         switch x.elementClass {
         case .integer(signed: false, bytes: 1):
             // Pixel intensities 0…255, kept as bytes; gathering makes them 0…1.
-            return .uint8(try x.read(as: UInt8.self))
+            return .uint8(try x.read(as: UInt8.self, preparing: HugePages.advise))
         case .float:
-            let values = try x.read(as: Float.self)
+            let values = try x.read(as: Float.self, preparing: HugePages.advise)
             try checkFinite(values, rowOffset: 0, x: x, path: path)
             return .float(values)
         default:

@@ -11,8 +11,6 @@
 // training loop. Internal to Backprop; opened to the benchmark package through
 // the `Benchmarking` SPI so that its operands follow the same rule.
 
-import CLinux
-
 /// `count` values of `Element` in one allocation, owned for the slab's lifetime.
 ///
 /// The pointers it hands out are valid while the slab is alive; the owner
@@ -29,20 +27,17 @@ public final class Slab<Element>: @unchecked Sendable {
     }
 
     /// `count` copies of `value`; with `hugePages`, in memory aligned to 2 MiB
-    /// that the kernel is asked to back with transparent huge pages before it
-    /// is first touched. For large buffers read at random rows (the streamer's
-    /// blocks): with 4 KiB pages nearly every such read also misses the TLB,
-    /// and the page walk itself misses the cache once the tables outgrow it.
+    /// that the kernel is asked to back with huge pages (see HugePages.swift)
+    /// before it is first touched.
     init(count: Int, repeating value: Element, hugePages: Bool) {
         precondition(count >= 0)
         self.count = count
         // At least one element, so `base` is a real allocation even for an empty slab.
         let capacity = max(count, 1)
         if hugePages {
-            let hugePage = 2 << 20
-            let bytes = (capacity * MemoryLayout<Element>.stride + hugePage - 1) / hugePage * hugePage
-            let raw = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: hugePage)
-            _ = CLinux_advise_huge_pages(raw, bytes)
+            let bytes = (capacity * MemoryLayout<Element>.stride + HugePages.size - 1) / HugePages.size * HugePages.size
+            let raw = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: HugePages.size)
+            HugePages.advise(UnsafeMutableRawBufferPointer(start: raw, count: bytes))
             base = raw.bindMemory(to: Element.self, capacity: capacity)
         } else {
             base = .allocate(capacity: capacity)
