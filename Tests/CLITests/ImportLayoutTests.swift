@@ -99,6 +99,21 @@ import TestSupport
         #expect(try file.dataset("train/x").chunkShape() == [32, 3])
     }
 
+    /// A write that fails while the import lays the file out (here a file size
+    /// limit) names OUT, the file the user asked for, not the hidden staging copy.
+    @Test func aLaidOutImportThatCannotWriteNamesItsOutputAndLeavesNothing() throws {
+        try Fixtures.writeText(TabularImportTests.table(rows: 20_000), to: directory.path("t.csv"))
+        let output = directory.path("out.h5")
+        let executable = try #require(BackpropCLI.executable).path
+        let run = try BackpropCLI.runProgram(URL(fileURLWithPath: "/bin/sh"), [
+            "-c", "trap '' XFSZ; ulimit -f 64; exec \"$0\" \"$@\"", executable, "import", "csv", directory.path("t.csv"),
+            "--label-column", "species", "--chunk-rows", "256", "-o", output,
+        ])
+        expectOneLineFailure(run, mentioning: [output, "File too large"])
+        #expect(!run.stderr.contains(".import-"), "the message names the staging file: \(run.stderr)")
+        #expect(try directory.contents() == ["t.csv"], "a staging file or a partial OUT was left")
+    }
+
     @Test func npyImportToUint8RoundsAndRefusesValuesOutsideTheUnitRange() throws {
         var x = NPYBytes.header("<f4", shape: "(4, 2)"), y = NPYBytes.header("<i8", shape: "(4,)")
         for v: Float in [0, 1, 0.5, 0.25, 1 / 255, 254 / 255, 0.1, 0.9] { x += withUnsafeBytes(of: v.bitPattern.littleEndian, Array.init) }
