@@ -11,16 +11,10 @@ import HDF5
 import Testing
 
 @Suite struct HeldOutStreamingTests {
-    let architecture = try! Architecture(layerSizes: [12, 16, 3], hiddenActivation: .relu, loss: .softmaxCrossEntropy)
+    let architecture = StreamingTests.architecture
 
     func configuration(workers: Int) -> TrainingConfiguration {
-        var c = TrainingConfiguration()
-        c.epochs = 3
-        c.batchSize = 32
-        c.learningRate = 0.05
-        c.momentum = 0.9
-        c.seed = 42
-        c.workers = workers
+        var c = StreamingTests.configuration(workers: workers)
         c.validationSplit = 0.2
         return c
     }

@@ -123,14 +123,8 @@ import TestSupport
     }
 
     @Test func aStreamedRunOnADeflatedFileIsBitwiseTheRunOnAnUncompressedCopy() throws {
-        let architecture = try Architecture(layerSizes: [12, 16, 3], hiddenActivation: .relu, loss: .softmaxCrossEntropy)
-        var c = TrainingConfiguration()
-        c.epochs = 2
-        c.batchSize = 32
-        c.learningRate = 0.05
-        c.momentum = 0.9
-        c.seed = 42
-        c.workers = 2
+        let architecture = StreamingTests.architecture
+        let c = StreamingTests.configuration(workers: 2, epochs: 2)
         for float in [false, true] {
             var parameters: [[UInt32]] = []
             for deflate in [nil, 1, 6] as [Int?] {
@@ -181,11 +175,10 @@ import TestSupport
         }
         // Training stops at the block with one line, not a crash.
         let loaded = try TrainingDataLoader.load(file.path, budget: StreamingTests.tinyBudget, seed: 42)
-        let architecture = try Architecture(layerSizes: [12, 16, 3], hiddenActivation: .relu, loss: .softmaxCrossEntropy)
         var c = TrainingConfiguration()
         c.epochs = 1
         c.batchSize = 32
-        let trainer = try Trainer(architecture: architecture, configuration: c, data: loaded.train)
+        let trainer = try Trainer(architecture: StreamingTests.architecture, configuration: c, data: loaded.train)
         #expect(throws: DatasetError.self) { try trainer.fit() }
     }
 

@@ -52,9 +52,15 @@ final class TemporaryDataFile {
 }
 
 @Suite struct StreamingTests {
-    let architecture = try! Architecture(layerSizes: [12, 16, 3], hiddenActivation: .relu, loss: .softmaxCrossEntropy)
+    /// The network and recipe of the streaming suites' runs on `writeByteDataset` files.
+    static let architecture = try! Architecture(layerSizes: [12, 16, 3], hiddenActivation: .relu, loss: .softmaxCrossEntropy)
+    let architecture = Self.architecture
 
     func configuration(workers: Int = 2, epochs: Int = 3) -> TrainingConfiguration {
+        Self.configuration(workers: workers, epochs: epochs)
+    }
+
+    static func configuration(workers: Int = 2, epochs: Int = 3) -> TrainingConfiguration {
         var c = TrainingConfiguration()
         c.epochs = epochs
         c.batchSize = 32
